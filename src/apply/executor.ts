@@ -1,0 +1,151 @@
+// Runs a plan's actions in order. A failed action skips every action that depends on it;
+// independent actions (other datasets, other pairs) go on. Conflicts are never executed.
+import type { Emit } from '../io/events.js';
+import type { CommandRunner } from '../host/runner.js';
+import type { Action, Plan } from '../types.js';
+import { guidsArgv, parseGuids } from '../zfs/commands.js';
+import { runPipe } from './pipe.js';
+import { actionSteps, type HostInfo, type Step } from './steps.js';
+
+export interface ApplyHost extends HostInfo {
+  runner: CommandRunner;
+}
+
+export interface ApplyOptions {
+  dryRun: boolean;
+  emit: Emit;
+  /** Milliseconds between progress events for a running send. */
+  progressIntervalMs?: number;
+}
+
+export interface ApplyResult {
+  done: string[];
+  failed: { id: string; error: string }[];
+  skipped: string[];
+  conflicts: number;
+}
+
+class StepError extends Error {}
+
+/** Guids of snapshots this run takes, by `host:dataset@snap`. */
+type GuidBook = Map<string, string>;
+
+export async function applyPlan(plan: Plan, hosts: ReadonlyMap<string, ApplyHost>, opts: ApplyOptions): Promise<ApplyResult> {
+  const host = (name: string): ApplyHost => {
+    const h = hosts.get(name);
+    if (!h) throw new Error(`apply: no connection for host '${name}'`);
+    return h;
+  };
+  const result: ApplyResult = { done: [], failed: [], skipped: [], conflicts: 0 };
+  const status = new Map<string, 'done' | 'failed' | 'skipped' | 'conflict'>();
+  // Source snapshot guids learned during this run (snapshots taken now), by host:dataset@name.
+  const learned: GuidBook = new Map();
+
+  for (const action of plan.actions) {
+    if (action.kind === 'conflict') {
+      status.set(action.id, 'conflict');
+      result.conflicts++;
+      continue;
+    }
+    const blocker = action.dependsOn.find((d) => status.get(d) !== 'done');
+    if (blocker) {
+      const why = status.get(blocker) === 'conflict' ? 'has a conflict' : status.get(blocker) === 'failed' ? 'failed' : 'was skipped';
+      status.set(action.id, 'skipped');
+      result.skipped.push(action.id);
+      opts.emit({ type: 'action-skipped', id: action.id, reason: `${blocker} ${why}` });
+      continue;
+    }
+    opts.emit({ type: 'action-start', action });
+    const started = performance.now();
+    try {
+      const bytes = await runAction(action, host, opts, learned);
+      status.set(action.id, 'done');
+      result.done.push(action.id);
+      const done: { type: 'action-done'; id: string; ms: number; bytes?: number } = { type: 'action-done', id: action.id, ms: performance.now() - started };
+      if (bytes !== undefined) done.bytes = bytes;
+      opts.emit(done);
+    } catch (err) {
+      if (!(err instanceof StepError)) throw err;
+      status.set(action.id, 'failed');
+      result.failed.push({ id: action.id, error: err.message });
+      opts.emit({ type: 'action-failed', id: action.id, error: err.message });
+    }
+  }
+  opts.emit({ type: 'apply-done', done: result.done.length, failed: result.failed.length, skipped: result.skipped.length, conflicts: result.conflicts, dryRun: opts.dryRun });
+  return result;
+}
+
+async function runAction(action: Action, host: (n: string) => ApplyHost, opts: ApplyOptions, learned: GuidBook): Promise<number | undefined> {
+  let bytes: number | undefined;
+  for (const step of actionSteps(action, host)) {
+    announce(step, action.id, host, opts);
+    if (opts.dryRun) continue;
+    const b = await runStep(step, action, host, opts, learned);
+    if (b !== undefined) bytes = b;
+  }
+  return bytes;
+}
+
+function announce(step: Step, id: string, host: (n: string) => ApplyHost, opts: ApplyOptions): void {
+  if (step.kind === 'run') opts.emit({ type: 'command', id, host: step.host, command: host(step.host).runner.describe(step.argv) });
+  if (step.kind === 'pipe') {
+    const s = host(step.send.host).runner.describe(step.send.argv);
+    const r = host(step.receive.host).runner.describe(step.receive.argv);
+    const where = step.send.host === step.receive.host ? step.send.host : `${step.send.host} -> ${step.receive.host}`;
+    opts.emit({ type: 'command', id, host: where, command: `${s} | ${r}` });
+  }
+}
+
+async function runStep(step: Step, action: Action, host: (n: string) => ApplyHost, opts: ApplyOptions, learned: GuidBook): Promise<number | undefined> {
+  switch (step.kind) {
+    case 'run': {
+      const h = host(step.host);
+      const r = await h.runner.run(step.argv);
+      if (r.exitCode !== 0) {
+        throw new StepError(`${h.runner.describe(step.argv)} failed on ${step.host} (exit ${r.exitCode ?? r.signal}): ${r.stderrTail.trim()}`);
+      }
+      return undefined;
+    }
+    case 'pipe': {
+      const interval = opts.progressIntervalMs ?? 500;
+      const started = performance.now();
+      let last = 0;
+      const expectedBytes = action.kind === 'send' ? action.bytes : undefined;
+      const r = await runPipe(host(step.send.host).runner, step.send.argv, host(step.receive.host).runner, step.receive.argv, (total) => {
+        const now = performance.now();
+        if (now - last < interval) return;
+        last = now;
+        const ev: { type: 'action-progress'; id: string; bytes: number; expectedBytes?: number; bytesPerSecond: number } = {
+          type: 'action-progress',
+          id: action.id,
+          bytes: total,
+          bytesPerSecond: total / Math.max(0.001, (now - started) / 1000),
+        };
+        if (expectedBytes !== undefined) ev.expectedBytes = expectedBytes;
+        opts.emit(ev);
+      });
+      if (r.error) throw new StepError(r.error);
+      return r.bytes;
+    }
+    case 'guids': {
+      const h = host(step.host);
+      const argv = guidsArgv(h.zfs, step.snapshots);
+      const r = await h.runner.run(argv);
+      if (r.exitCode !== 0) throw new StepError(`cannot verify ${step.snapshots.join(', ')} on ${step.host}: ${r.stderrTail.trim()}`);
+      const got = parseGuids(r.stdout);
+      for (const name of step.snapshots) {
+        const guid = got.get(name);
+        if (!guid) throw new StepError(`${name} is missing on ${step.host} after ${action.kind}`);
+        if (action.kind === 'snapshot') {
+          learned.set(`${step.host}:${name}`, guid);
+          continue;
+        }
+        const want = action.kind === 'send' ? action.to.guid ?? learned.get(`${action.source.host}:${action.source.dataset}@${action.to.name}`) : undefined;
+        if (want && want !== guid) {
+          throw new StepError(`${name} on ${step.host} has guid ${guid}, but the source snapshot has ${want}`);
+        }
+      }
+      return undefined;
+    }
+  }
+}

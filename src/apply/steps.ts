@@ -1,0 +1,72 @@
+// Turns a plan action into the concrete commands that carry it out, in order.
+import type { Action, Capabilities, SendAction } from '../types.js';
+import {
+  clearPlaceholderArgv,
+  createParentArgv,
+  placeholderArgv,
+  receiveArgv,
+  rollbackArgv,
+  sendArgv,
+  snap,
+  snapshotArgv,
+} from '../zfs/commands.js';
+
+export interface HostInfo {
+  zfs: string;
+  capabilities: Capabilities;
+}
+
+export type Step =
+  | { kind: 'run'; host: string; argv: string[] }
+  | { kind: 'pipe'; send: { host: string; argv: string[] }; receive: { host: string; argv: string[] } }
+  /** Read back the guids of snapshots just made or received (read-only). */
+  | { kind: 'guids'; host: string; snapshots: string[] };
+
+export function actionSteps(action: Action, hostInfo: (host: string) => HostInfo): Step[] {
+  switch (action.kind) {
+    case 'conflict':
+      return [];
+    case 'snapshot': {
+      const { zfs } = hostInfo(action.host);
+      const steps: Step[] = action.commands.map((c) => ({
+        kind: 'run',
+        host: action.host,
+        argv: snapshotArgv(zfs, c.datasets.map((d) => snap(d, action.snapshot)), c.recursive),
+      }));
+      steps.push({ kind: 'guids', host: action.host, snapshots: action.datasets.map((d) => snap(d, action.snapshot)) });
+      return steps;
+    }
+    case 'create': {
+      const { zfs } = hostInfo(action.host);
+      return [{ kind: 'run', host: action.host, argv: createParentArgv(zfs, action.dataset, action.properties) }];
+    }
+    case 'rollback': {
+      const { zfs } = hostInfo(action.host);
+      return [{ kind: 'run', host: action.host, argv: rollbackArgv(zfs, action.dataset, action.to.name, action.destroys.length > 0) }];
+    }
+    case 'send':
+      return sendSteps(action, hostInfo);
+  }
+}
+
+function sendSteps(a: SendAction, hostInfo: (host: string) => HostInfo): Step[] {
+  const src = hostInfo(a.source.host);
+  const dst = hostInfo(a.target.host);
+  const t = a.target.dataset;
+  const steps: Step[] = [];
+  if (a.receive.placeholder === 'create') {
+    steps.push({ kind: 'run', host: a.target.host, argv: placeholderArgv(dst.zfs, t, a.receive) });
+  }
+  const send: { dataset: string; to: string; from?: string; intermediates: boolean } = { dataset: a.source.dataset, to: a.to.name, intermediates: a.intermediates };
+  if (a.from) send.from = a.from.name;
+  steps.push({
+    kind: 'pipe',
+    send: { host: a.source.host, argv: sendArgv(src.zfs, send) },
+    receive: { host: a.target.host, argv: receiveArgv(dst.zfs, dst.capabilities, t, a.receive, a.mode === 'full') },
+  });
+  if (a.receive.placeholder) {
+    steps.push({ kind: 'run', host: a.target.host, argv: clearPlaceholderArgv(dst.zfs, t) });
+  }
+  steps.push({ kind: 'guids', host: a.target.host, snapshots: [snap(t, a.to.name)] });
+  return steps;
+}

@@ -1,0 +1,85 @@
+import { createTwoFilesPatch } from 'diff';
+import { AbortedError, StalePlanError, UsageError } from '../../errors.js';
+import { applyPlan, type ApplyHost } from '../../apply/executor.js';
+import type { Emit } from '../../io/events.js';
+import { readPlanFile } from '../../plan/document.js';
+import { plan as makePlan } from '../../plan/planner.js';
+import { applySummary, lineReporter } from '../../render/apply-lines.js';
+import { listrReporter } from '../../render/apply-listr.js';
+import { renderPlanText } from '../../render/plan-text.js';
+import { changedFingerprints, fingerprints } from '../../state/fingerprint.js';
+import type { Plan } from '../../types.js';
+import { err, out, useColor, type Io } from '../io.js';
+import { confirm } from '../prompt.js';
+import { openSession, type Session } from '../session.js';
+import { hostReadLine } from './common.js';
+
+export interface ApplyFlags {
+  config: string;
+  autoApprove?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  color?: boolean;
+}
+
+export async function applyCommand(io: Io, planFile: string | undefined, flags: ApplyFlags): Promise<number> {
+  if (planFile !== undefined && planFile.trim() === '') throw new UsageError('the plan file name is empty');
+  const saved = planFile !== undefined ? await readPlanFile(planFile) : undefined;
+  const json = flags.json === true;
+  const jsonEmit: Emit = (e) => out(io, JSON.stringify(e));
+  const session = await openSession(flags.config, (e) => {
+    if (json) jsonEmit(e);
+    else if (e.type === 'host-read') err(io, hostReadLine(e));
+  });
+  try {
+    const color = useColor(io, flags.color);
+    let toRun: Plan;
+    if (saved) {
+      assertFresh(session, saved, io);
+      toRun = saved.plan;
+    } else {
+      toRun = makePlan(session.spec, session.state, io.now());
+      if (!json) out(io, renderPlanText(toRun, { color }));
+      if (toRun.actions.length === 0) return 0;
+      if (toRun.actions.every((a) => a.kind === 'conflict')) {
+        if (!json) err(io, 'Nothing to apply: every change is blocked by a conflict.');
+        return 1;
+      }
+      if (!flags.autoApprove && !flags.dryRun) {
+        if (json) throw new UsageError('apply --json needs --auto-approve or a saved plan file');
+        const ok = await confirm(io, 'Do you want to perform these actions?');
+        if (!ok) throw new AbortedError('Apply cancelled: nothing was changed.');
+      }
+    }
+    const hosts = new Map<string, ApplyHost>();
+    for (const [name, runner] of session.runners) {
+      hosts.set(name, { runner, zfs: session.spec.hosts[name]!.zfs, capabilities: session.state.hosts[name]!.capabilities });
+    }
+    const dryRun = flags.dryRun === true;
+    const interactive = !json && !dryRun && io.stdout.isTTY === true && io.stdout === process.stdout;
+    let result;
+    if (interactive) {
+      const r = listrReporter(toRun.actions);
+      [, result] = await Promise.all([r.run(), applyPlan(toRun, hosts, { dryRun, emit: r.emit })]);
+      out(io, applySummary({ type: 'apply-done', done: result.done.length, failed: result.failed.length, skipped: result.skipped.length, conflicts: result.conflicts, dryRun }));
+    } else {
+      const emit = json ? jsonEmit : lineReporter((line) => out(io, line), { dryRun });
+      result = await applyPlan(toRun, hosts, { dryRun, emit });
+    }
+    return result.failed.length > 0 || result.conflicts > 0 ? 1 : 0;
+  } finally {
+    await session.close();
+  }
+}
+
+/** A saved plan runs only against the spec and state it was made from. */
+function assertFresh(session: Session, saved: NonNullable<Awaited<ReturnType<typeof readPlanFile>>>, io: Io): void {
+  const changed: string[] = [];
+  if (saved.spec.hash !== session.spec.hash) changed.push(`the spec ${session.spec.file} changed since the plan was made`);
+  const moved = changedFingerprints(saved.fingerprints, fingerprints(session.spec, session.state));
+  if (moved.length) changed.push(`${moved.length} dataset(s) changed since the plan was made: ${moved.slice(0, 10).join(', ')}${moved.length > 10 ? ', ...' : ''}`);
+  if (changed.length === 0) return;
+  const fresh = makePlan(session.spec, session.state, io.now());
+  const diff = createTwoFilesPatch('saved plan', 'plan now', renderPlanText(saved.plan, { color: false }), renderPlanText(fresh, { color: false }), saved.createdAt, io.now().toISOString());
+  throw new StalePlanError(`saved plan is stale: ${changed.join('; ')}. Nothing was applied; run zfsync plan again.`, diff);
+}

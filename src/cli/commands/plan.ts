@@ -1,0 +1,38 @@
+import { writeFile } from 'node:fs/promises';
+import { UsageError } from '../../errors.js';
+import { planDocument } from '../../plan/document.js';
+import { hasChanges, plan } from '../../plan/planner.js';
+import { renderPlanText } from '../../render/plan-text.js';
+import { fingerprints } from '../../state/fingerprint.js';
+import { err, out, useColor, type Io } from '../io.js';
+import { openSession } from '../session.js';
+import { hostReadLine } from './common.js';
+
+export interface PlanFlags {
+  config: string;
+  out?: string;
+  json?: boolean;
+  detailedExitcode?: boolean;
+  color?: boolean;
+}
+
+export async function planCommand(io: Io, flags: PlanFlags): Promise<number> {
+  if (flags.out === '') throw new UsageError('--out needs a file name');
+  const session = await openSession(flags.config, (e) => {
+    if (e.type === 'host-read' && !flags.json) err(io, hostReadLine(e));
+  });
+  try {
+    const now = io.now();
+    const p = plan(session.spec, session.state, now);
+    const doc = planDocument(session.spec, p, fingerprints(session.spec, session.state), now);
+    if (flags.out) await writeFile(flags.out, JSON.stringify(doc, null, 2) + '\n');
+    if (flags.json) out(io, JSON.stringify(doc, null, 2));
+    else {
+      out(io, renderPlanText(p, { color: useColor(io, flags.color) }));
+      if (flags.out) out(io, `Saved the plan to ${flags.out}. Apply exactly this plan with: zfsync apply ${flags.out}`);
+    }
+    return flags.detailedExitcode && hasChanges(p) ? 2 : 0;
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,76 @@
+// The CLI: parses flags, runs one command, and maps every error to a message and an exit code.
+import { Command, CommanderError, Option } from 'commander';
+import { StalePlanError, ZfsyncError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { applyCommand } from './commands/apply.js';
+import { planCommand } from './commands/plan.js';
+import { showCommand } from './commands/show.js';
+import { validateCommand } from './commands/validate.js';
+import { err, processIo, type Io } from './io.js';
+
+function program(io: Io, setCode: (code: number) => void): Command {
+  const p = new Command('zfsync')
+    .description('Declarative plan/apply for ZFS snapshots and replication')
+    .version(VERSION)
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  const config = () => new Option('-c, --config <file>', 'spec file').default('zfsync.yaml');
+
+  p.command('validate')
+    .description('check the spec file and exit')
+    .addOption(config())
+    .action(async (o: { config: string }) => setCode(await validateCommand(io, o)));
+
+  p.command('plan')
+    .description('read every host and show what apply would change; changes nothing')
+    .addOption(config())
+    .option('--out <file>', 'save the plan for `zfsync apply <file>`')
+    .option('--json', 'print the plan as a versioned JSON document')
+    .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes or conflicts')
+    .option('--no-color', 'no colours (also NO_COLOR, or when stdout is not a terminal)')
+    .action(async (o) => setCode(await planCommand(io, o)));
+
+  p.command('apply')
+    .description('make the changes: from a fresh plan (asks first), or exactly those of a saved plan')
+    .argument('[plan-file]', 'a plan saved with `zfsync plan --out`')
+    .addOption(config())
+    .option('--auto-approve', 'do not ask for confirmation')
+    .option('--dry-run', 'print every command in order and run none that change anything')
+    .option('--json', 'events as JSON lines')
+    .option('--no-color', 'no colours')
+    .action(async (file: string | undefined, o) => setCode(await applyCommand(io, file, o)));
+
+  p.command('show')
+    .description('render a saved plan')
+    .argument('<plan-file>')
+    .option('--json', 'print the document as JSON')
+    .option('--no-color', 'no colours')
+    .action(async (file: string, o) => setCode(await showCommand(io, file, o)));
+
+  return p;
+}
+
+export async function run(argv: string[], io: Io = processIo()): Promise<number> {
+  let code = 0;
+  try {
+    await program(io, (c) => (code = c)).parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are not errors; commander already printed its message.
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 1;
+    }
+    if (e instanceof StalePlanError) {
+      err(io, `Error: ${e.message}`);
+      err(io, e.diff);
+      return e.exitCode;
+    }
+    if (e instanceof ZfsyncError) {
+      err(io, `Error: ${e.message}`);
+      return e.exitCode;
+    }
+    err(io, `zfsync: internal error (a bug; please report it):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,40 @@
+// The steps every command shares: load the spec, connect to its hosts, read their state.
+import { connectHosts, closeAll } from '../host/connect.js';
+import type { CommandRunner } from '../host/runner.js';
+import type { Emit } from '../io/events.js';
+import { assertSupported } from '../plan/supported.js';
+import { loadSpec } from '../spec/load.js';
+import { describeCapabilities } from '../zfs/capabilities.js';
+import { poolsToRead, readState } from '../state/read.js';
+import type { Spec, State } from '../types.js';
+
+export interface Session {
+  spec: Spec;
+  state: State;
+  runners: Map<string, CommandRunner>;
+  close(): Promise<void>;
+}
+
+export async function loadSupportedSpec(file: string): Promise<Spec> {
+  const spec = await loadSpec(file);
+  assertSupported(spec);
+  return spec;
+}
+
+export async function openSession(specFile: string, emit: Emit): Promise<Session> {
+  const spec = await loadSupportedSpec(specFile);
+  const runners = connectHosts(spec, poolsToRead(spec).keys());
+  try {
+    const started = performance.now();
+    const state = await readState(spec, runners);
+    for (const hs of Object.values(state.hosts)) {
+      let snapshots = 0;
+      for (const d of hs.datasets.values()) snapshots += d.snapshots.length;
+      emit({ type: 'host-read', host: hs.host, capabilities: describeCapabilities(hs.capabilities), datasets: hs.datasets.size, snapshots, ms: performance.now() - started });
+    }
+    return { spec, state, runners, close: () => closeAll(runners) };
+  } catch (e) {
+    await closeAll(runners);
+    throw e;
+  }
+}

@@ -1,0 +1,72 @@
+// Tiny error classes. The CLI's one handler maps them to messages and exit codes;
+// anything else is a bug and is printed with its stack.
+import type { SourcePos } from './types.js';
+
+export class ZfsyncError extends Error {
+  override name = 'ZfsyncError';
+  exitCode = 1;
+}
+
+export interface SpecProblem {
+  pos?: SourcePos;
+  /** Dotted key path, e.g. `targets.offsite.dataset`; empty for the document itself. */
+  path: string;
+  message: string;
+}
+
+export function formatProblem(p: SpecProblem, file: string): string {
+  const where = p.pos ? `${p.pos.file}:${p.pos.line}:${p.pos.col}` : file;
+  return p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`;
+}
+
+/** The spec file is missing, unparsable, or fails the schema or a semantic check. */
+export class SpecError extends ZfsyncError {
+  override name = 'SpecError';
+  constructor(
+    readonly file: string,
+    readonly problems: SpecProblem[],
+  ) {
+    super(problems.map((p) => formatProblem(p, file)).join('\n'));
+  }
+}
+
+/** The spec uses keys this version accepts but cannot run yet. */
+export class NotSupportedError extends ZfsyncError {
+  override name = 'NotSupportedError';
+}
+
+/** Bad flags or arguments. */
+export class UsageError extends ZfsyncError {
+  override name = 'UsageError';
+}
+
+/** A saved plan file that cannot be read or is not a zfsync plan of a known version. */
+export class PlanFileError extends ZfsyncError {
+  override name = 'PlanFileError';
+}
+
+/** A saved plan whose hosts (or spec) changed since it was made. */
+export class StalePlanError extends ZfsyncError {
+  override name = 'StalePlanError';
+  constructor(
+    message: string,
+    readonly diff: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A zfs (or other) command failed; carries the process's own stderr. */
+export class CommandError extends ZfsyncError {
+  override name = 'CommandError';
+}
+
+/** A host could not be reached or read. */
+export class HostError extends ZfsyncError {
+  override name = 'HostError';
+}
+
+/** The user declined the prompt. */
+export class AbortedError extends ZfsyncError {
+  override name = 'AbortedError';
+}

@@ -1,0 +1,17 @@
+// The core never prints: it emits these typed events to an I/O layer (human, JSON, tests).
+import type { Action } from '../types.js';
+
+export type ZfsyncEvent =
+  | { type: 'host-read'; host: string; capabilities: string; datasets: number; snapshots: number; ms: number }
+  | { type: 'action-start'; action: Action }
+  /** A command about to run (all commands under --dry-run, which runs none of them). */
+  | { type: 'command'; id: string; host: string; command: string }
+  | { type: 'action-progress'; id: string; bytes: number; expectedBytes?: number; bytesPerSecond: number }
+  | { type: 'action-done'; id: string; ms: number; bytes?: number }
+  | { type: 'action-failed'; id: string; error: string }
+  | { type: 'action-skipped'; id: string; reason: string }
+  | { type: 'apply-done'; done: number; failed: number; skipped: number; conflicts: number; dryRun: boolean };
+
+export type Emit = (event: ZfsyncEvent) => void;
+
+export const silent: Emit = () => {};

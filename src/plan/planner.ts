@@ -1,0 +1,237 @@
+// The planner: a pure function of (spec, state, now) -> plan. No I/O.
+import { targetDatasetFor } from '../spec/mapping.js';
+import type { Action, Dataset, HostState, Plan, PlanSummary, ReceiveOptions, SendAction, Spec, State } from '../types.js';
+import { diffPair, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
+import { compareDatasetNames, selectDatasets } from './select.js';
+import { snapshotName } from './snapshot-names.js';
+import { snapshotCommands, snapshotDue } from './snapshots.js';
+
+type NewAction = Action extends infer A ? (A extends Action ? Omit<A, 'id'> : never) : never;
+
+class PlanBuilder {
+  readonly actions: Action[] = [];
+  readonly notes: string[] = [];
+  add(a: NewAction): string {
+    const id = `a${this.actions.length + 1}`;
+    this.actions.push({ ...a, id } as Action);
+    return id;
+  }
+}
+
+const parentOf = (name: string): string | undefined => {
+  const i = name.lastIndexOf('/');
+  return i < 0 ? undefined : name.slice(0, i);
+};
+
+function hostState(state: State, host: string): HostState {
+  const hs = state.hosts[host];
+  if (!hs) throw new Error(`planner: no state for host '${host}'`);
+  return hs;
+}
+
+export function plan(spec: Spec, state: State, now: Date): Plan {
+  const b = new PlanBuilder();
+  const nowSec = Math.floor(now.getTime() / 1000);
+
+  // Per source: its selection and the snapshot this plan takes (if due).
+  const selections = new Map<string, string[]>();
+  const taken = new Map<string, { name: string; actionId: string }>();
+  for (const source of Object.values(spec.sources)) {
+    const hs = hostState(state, source.host);
+    const sel = selectDatasets(source, hs);
+    selections.set(source.name, sel.datasets);
+    for (const root of sel.missingRoots) {
+      b.add({
+        kind: 'conflict',
+        source: source.name,
+        host: source.host,
+        dataset: root,
+        reason: 'missing source dataset',
+        message: `source dataset ${root} does not exist on ${source.host}`,
+        resolution: `create it, or fix sources.${source.name}.datasets (nothing is destroyed on any target meanwhile)`,
+        dependsOn: [],
+      });
+    }
+    const datasets = sel.datasets.map((n) => hs.datasets.get(n)!);
+    const due = snapshotDue(source, spec.snapshots.prefix, datasets, nowSec);
+    if (!due.due || datasets.length === 0) continue;
+    const name = snapshotName(spec.snapshots.prefix, now);
+    const { commands, atomic } = snapshotCommands(sel.datasets, hs, hs.capabilities);
+    const id = b.add({
+      kind: 'snapshot',
+      host: source.host,
+      source: source.name,
+      snapshot: name,
+      datasets: sel.datasets,
+      commands,
+      atomic,
+      reason: due.reason,
+      dependsOn: [],
+    });
+    taken.set(source.name, { name, actionId: id });
+  }
+
+  // Per target host: datasets that will exist once earlier actions ran, and which action makes them.
+  const providers = new Map<string, Map<string, string>>();
+  const providerMap = (host: string) => {
+    let m = providers.get(host);
+    if (!m) providers.set(host, (m = new Map()));
+    return m;
+  };
+
+  for (const pair of spec.replicate) {
+    const source = spec.sources[pair.from]!;
+    const target = spec.targets[pair.to]!;
+    const pairName = `${pair.from} -> ${pair.to}`;
+    const shs = hostState(state, source.host);
+    const ths = hostState(state, target.host);
+    const made = providerMap(target.host);
+    const snap = taken.get(source.name);
+    const mapped = (selections.get(source.name) ?? [])
+      .map((name) => ({ name, targetName: targetDatasetFor(target, name) }))
+      .sort((x, y) => compareDatasetNames(x.targetName, y.targetName));
+    for (const { name, targetName } of mapped) {
+      const src = shs.datasets.get(name)!;
+      const tgt = ths.datasets.get(targetName);
+      const parentDeps = tgt ? [] : ensureParents(b, made, ths, target.host, targetName, target.receive.readonly, pairName);
+      const snaps: PlannedSnapshot[] = src.snapshots.slice();
+      if (snap) snaps.push(plannedFrom(snap.name, src));
+      const steps = diffPair({
+        sourceName: name,
+        sourceSnapshots: snaps,
+        source: src,
+        targetName,
+        target: tgt,
+        targetSpec: target,
+        targetCaps: ths.capabilities,
+      });
+      const snapDeps = (to: PlannedSnapshot) => (snap && to.guid === undefined ? [snap.actionId] : []);
+      let prev = parentDeps;
+      for (const step of steps) {
+        const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, deps: prev, snapDeps });
+        if (id) prev = [id];
+        // A full send makes the dataset its children's sends land in.
+        if (id && step.kind === 'full' && !tgt) made.set(targetName, id);
+      }
+    }
+  }
+
+  return { actions: b.actions, notes: b.notes, summary: summarize(b.actions) };
+}
+
+function plannedFrom(name: string, src: Dataset): PlannedSnapshot {
+  const s: PlannedSnapshot = { name };
+  if (src.referenced !== undefined) s.referenced = src.referenced;
+  if (src.written !== undefined) s.written = src.written;
+  return s;
+}
+
+/**
+ * Plans `+ create` for every missing ancestor of `target` (mkdir -p style, top down) and returns
+ * the ids the receive must wait for.
+ */
+function ensureParents(b: PlanBuilder, made: Map<string, string>, ths: HostState, host: string, target: string, readonly: boolean, pair: string): string[] {
+  const missing: string[] = [];
+  let deps: string[] = [];
+  for (let p = parentOf(target); p !== undefined && !ths.datasets.has(p); p = parentOf(p)) {
+    const id = made.get(p);
+    if (id) {
+      deps = [id];
+      break;
+    }
+    missing.push(p);
+  }
+  for (const p of missing.reverse()) {
+    const properties: Record<string, string> = { canmount: 'off' };
+    if (readonly) properties.readonly = 'on';
+    const id = b.add({ kind: 'create', host, dataset: p, pair, properties, reason: 'missing parent; mountpoint and encryption inherited', dependsOn: deps });
+    made.set(p, id);
+    deps = [id];
+  }
+  return deps;
+}
+
+interface StepContext {
+  pairName: string;
+  sourceHost: string;
+  source: string;
+  targetHost: string;
+  target: string;
+  receive: { readonly: boolean; mount: boolean };
+  caps: HostState['capabilities'];
+  deps: string[];
+  snapDeps: (to: PlannedSnapshot) => string[];
+}
+
+/** Adds the action for one step and returns its id (none for notes). */
+function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undefined {
+  switch (step.kind) {
+    case 'note':
+      b.notes.push(step.text);
+      return undefined;
+    case 'conflict':
+      return b.add({ kind: 'conflict', pair: c.pairName, host: c.targetHost, dataset: c.target, message: step.message, resolution: step.resolution, reason: step.message, dependsOn: [] });
+    case 'rollback': {
+      const a: NewAction = { kind: 'rollback', pair: c.pairName, host: c.targetHost, dataset: c.target, to: step.to, destroys: step.destroys, reason: step.reason, dependsOn: c.deps };
+      if (step.discardsBytes !== undefined) a.discardsBytes = step.discardsBytes;
+      return b.add(a);
+    }
+    case 'full':
+    case 'incremental': {
+      const receive: ReceiveOptions = { readonly: c.receive.readonly, mount: c.receive.mount, force: step.kind === 'incremental' && step.force };
+      if (step.kind === 'full') {
+        const legacy = !c.caps.receiveProperties || (!c.receive.mount && !c.caps.receiveNoMount);
+        if (step.placeholder) receive.placeholder = step.placeholder;
+        else if (legacy) receive.placeholder = 'create';
+      }
+      const a: Omit<SendAction, 'id'> = {
+        kind: 'send',
+        pair: c.pairName,
+        mode: step.kind,
+        source: { host: c.sourceHost, dataset: c.source },
+        target: { host: c.targetHost, dataset: c.target },
+        to: ref(step.to),
+        intermediates: step.kind === 'incremental',
+        snapshotCount: step.kind === 'incremental' ? step.count : 1,
+        receive,
+        reason: step.reason,
+        dependsOn: [...c.deps, ...c.snapDeps(step.to)],
+      };
+      if (step.kind === 'incremental') a.from = step.from;
+      if (step.bytes !== undefined) a.bytes = step.bytes;
+      return b.add(a);
+    }
+  }
+}
+
+export function summarize(actions: readonly Action[]): PlanSummary {
+  const s: PlanSummary = { sends: 0, sendBytes: 0, sendsWithoutSize: 0, snapshots: 0, creates: 0, destroys: 0, rollbacks: 0, conflicts: 0 };
+  for (const a of actions) {
+    switch (a.kind) {
+      case 'send':
+        s.sends++;
+        if (a.bytes === undefined) s.sendsWithoutSize++;
+        else s.sendBytes += a.bytes;
+        break;
+      case 'snapshot':
+        s.snapshots++;
+        break;
+      case 'create':
+        s.creates++;
+        break;
+      case 'rollback':
+        s.rollbacks++;
+        s.destroys += a.destroys.length;
+        break;
+      case 'conflict':
+        s.conflicts++;
+        break;
+    }
+  }
+  return s;
+}
+
+/** Anything to show: actions to run, or conflicts that need a person (both make --detailed-exitcode 2). */
+export function hasChanges(p: Plan): boolean {
+  return p.actions.length > 0;
+}

@@ -1,0 +1,169 @@
+// The pure diff for one (source dataset, target dataset) pair: what must happen so that the
+// target holds the source's snapshots. Snapshots are matched by GUID, ordered by createtxg.
+import type { Capabilities, Dataset, Snapshot, SnapRef, TargetSpec } from '../types.js';
+import { formatBytes, listSnapshots, plural } from './format.js';
+
+/** A source snapshot as the planner sees it: existing, or to be taken by this plan. */
+export interface PlannedSnapshot {
+  name: string;
+  guid?: string;
+  createtxg?: number;
+  referenced?: number;
+  written?: number;
+}
+
+export type PairStep =
+  | { kind: 'full'; to: PlannedSnapshot; bytes?: number; reason: string; placeholder?: 'existing' }
+  | { kind: 'incremental'; from: SnapRef; to: PlannedSnapshot; count: number; bytes?: number; force: boolean; reason: string }
+  | { kind: 'rollback'; to: SnapRef; destroys: string[]; discardsBytes?: number; reason: string }
+  | { kind: 'conflict'; message: string; resolution: string }
+  | { kind: 'note'; text: string };
+
+export interface PairInput {
+  sourceName: string;
+  /** Existing snapshots, oldest first, plus the one this plan takes (last), if any. */
+  sourceSnapshots: readonly PlannedSnapshot[];
+  /** The live source dataset (its `written`/`referenced` size a planned snapshot). */
+  source: Dataset;
+  targetName: string;
+  target: Dataset | undefined;
+  targetSpec: TargetSpec;
+  targetCaps: Capabilities;
+}
+
+export const ref = (s: PlannedSnapshot): SnapRef => {
+  const r: SnapRef = { name: s.name };
+  if (s.guid !== undefined) r.guid = s.guid;
+  if (s.createtxg !== undefined) r.createtxg = s.createtxg;
+  return r;
+};
+
+/** Bytes of an incremental stream from after `fromIndex` through `toIndex`, where every part is known. */
+function incrementalBytes(snaps: readonly PlannedSnapshot[], fromIndex: number, toIndex: number): number | undefined {
+  let sum = 0;
+  for (let i = fromIndex + 1; i <= toIndex; i++) {
+    const w = snaps[i]!.written;
+    if (w === undefined) return undefined;
+    sum += w;
+  }
+  return sum;
+}
+
+export function diffPair(p: PairInput): PairStep[] {
+  const snaps = p.sourceSnapshots;
+  const newest = snaps[snaps.length - 1];
+  if (!newest) {
+    return [{ kind: 'note', text: `${p.sourceName}: no snapshots to replicate yet (set snapshot_every on its source, or snapshot it)` }];
+  }
+  const t = p.target;
+  if (!t || (t.placeholder && t.snapshots.length === 0)) return initialSteps(p, snaps, t ? 'existing' : undefined);
+  if (t.resumeToken) {
+    return [{
+      kind: 'conflict',
+      message: `${p.targetName} holds an interrupted resumable receive`,
+      resolution: `resume is not supported yet: discard it with \`zfs receive -A ${p.targetName}\` and run apply again`,
+    }];
+  }
+
+  const sourceIndexByGuid = new Map<string, number>();
+  snaps.forEach((s, i) => {
+    if (s.guid !== undefined) sourceIndexByGuid.set(s.guid, i);
+  });
+  let targetBase = -1;
+  let sourceBase = -1;
+  for (let i = t.snapshots.length - 1; i >= 0; i--) {
+    const found = sourceIndexByGuid.get(t.snapshots[i]!.guid);
+    if (found !== undefined) {
+      targetBase = i;
+      sourceBase = found;
+      break;
+    }
+  }
+  if (targetBase < 0) return [noCommonSnapshot(p, t, newest)];
+
+  const base = snaps[sourceBase]!;
+  const steps: PairStep[] = [];
+  const later = t.snapshots.slice(targetBase + 1).map((s) => s.name);
+  const written = t.written ?? 0;
+  if (later.length > 0 || written > 0) {
+    const what = [
+      later.length ? `${plural(later.length, 'snapshot')} after the newest common snapshot @${base.name} (${listSnapshots(later)})` : '',
+      written > 0 ? `${formatBytes(written)} written since @${t.snapshots[t.snapshots.length - 1]!.name}` : '',
+    ].filter(Boolean).join(' and ');
+    if (p.targetSpec.onDivergence !== 'rollback') {
+      return [{
+        kind: 'conflict',
+        message: `${p.targetName} has diverged: ${what}`,
+        resolution: `set targets.${p.targetSpec.name}.on_divergence: rollback to roll it back to @${base.name}${later.length ? ` (destroys ${listSnapshots(later)})` : ''}, or fix the target by hand`,
+      }];
+    }
+    const rollback: PairStep = {
+      kind: 'rollback',
+      to: ref(base),
+      destroys: later,
+      reason: `target has diverged: ${what}; on_divergence: rollback`,
+    };
+    if (written > 0) rollback.discardsBytes = written;
+    steps.push(rollback);
+  }
+
+  const newer = snaps.length - 1 - sourceBase;
+  if (newer > 0) {
+    // Legacy ZFS cannot say whether the target was modified since its newest snapshot; with
+    // rollback allowed, `recv -F` discards such changes instead of failing the receive.
+    const force = p.targetSpec.onDivergence === 'rollback' && !p.targetCaps.written;
+    const step: PairStep = {
+      kind: 'incremental',
+      from: ref(base),
+      to: newest,
+      count: newer,
+      force,
+      reason: `${plural(newer, 'new snapshot')} since the newest common snapshot @${base.name}` + (force ? '; recv -F discards unsnapshotted changes on the target (on_divergence: rollback)' : ''),
+    };
+    const bytes = incrementalBytes(snaps, sourceBase, snaps.length - 1);
+    if (bytes !== undefined) step.bytes = bytes;
+    steps.push(step);
+  }
+  return steps;
+}
+
+function initialSteps(p: PairInput, snaps: readonly PlannedSnapshot[], placeholder: 'existing' | undefined): PairStep[] {
+  const newest = snaps[snaps.length - 1]!;
+  const why = placeholder ? 'target is an empty placeholder zfsync created; receiving into it' : 'target does not exist';
+  if (p.targetSpec.initial === 'all' && snaps.length > 1) {
+    const first = snaps[0]!;
+    const full: PairStep = { kind: 'full', to: first, reason: `${why}; initial: all starts from the oldest snapshot` };
+    if (first.referenced !== undefined) full.bytes = first.referenced;
+    if (placeholder) full.placeholder = placeholder;
+    const inc: PairStep = {
+      kind: 'incremental',
+      from: ref(first),
+      to: newest,
+      count: snaps.length - 1,
+      force: false,
+      reason: `initial: all sends every later snapshot`,
+    };
+    const bytes = incrementalBytes(snaps, 0, snaps.length - 1);
+    if (bytes !== undefined) inc.bytes = bytes;
+    return [full, inc];
+  }
+  const full: PairStep = { kind: 'full', to: newest, reason: `${why}; sends the newest snapshot (initial: newest)` };
+  if (newest.referenced !== undefined) full.bytes = newest.referenced;
+  if (placeholder) full.placeholder = placeholder;
+  return [full];
+}
+
+function noCommonSnapshot(p: PairInput, t: Dataset, newest: PlannedSnapshot): PairStep {
+  const size = newest.referenced !== undefined ? ` (about ${formatBytes(newest.referenced)})` : '';
+  const sourceNames = new Set(p.sourceSnapshots.map((s) => s.name));
+  const sameNames = t.snapshots.filter((s: Snapshot) => sourceNames.has(s.name)).map((s) => s.name);
+  const message = t.snapshots.length === 0
+    ? `${p.targetName} exists but has no snapshots, so it shares none with ${p.sourceName}`
+    : `${p.targetName} shares no snapshot with ${p.sourceName} (matched by GUID)` +
+      (sameNames.length ? `; ${listSnapshots(sameNames)} only share a name, not the data` : '');
+  return {
+    kind: 'conflict',
+    message,
+    resolution: `a full resend${size} is needed: rename or destroy ${p.targetName} yourself, or point targets.${p.targetSpec.name} elsewhere; zfsync never replaces it`,
+  };
+}

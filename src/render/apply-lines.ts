@@ -1,0 +1,72 @@
+// Apply progress as plain lines (non-TTY, CI logs, --dry-run): one line per event, naming the dataset.
+import type { Emit, ZfsyncEvent } from '../io/events.js';
+import { formatBytes } from '../plan/format.js';
+import type { Action } from '../types.js';
+
+export function actionTitle(a: Action): string {
+  switch (a.kind) {
+    case 'snapshot':
+      return `snapshot ${a.host}: @${a.snapshot} on ${a.datasets.length === 1 ? a.datasets[0] : `${a.datasets.length} datasets`}`;
+    case 'create':
+      return `create ${a.host}: ${a.dataset}`;
+    case 'send':
+      return `send ${a.mode} ${a.source.dataset}${a.from ? `@${a.from.name} ->` : ''} @${a.to.name} => ${a.target.dataset}`;
+    case 'rollback':
+      return `rollback ${a.host}: ${a.dataset}@${a.to.name}`;
+    case 'conflict':
+      return `conflict ${a.host}: ${a.dataset}`;
+  }
+}
+
+export function progressText(bytes: number, bytesPerSecond: number, expected?: number): string {
+  const rate = `${formatBytes(bytesPerSecond)}/s`;
+  if (expected && expected > 0) {
+    const pct = Math.min(100, Math.round((bytes / expected) * 100));
+    const eta = bytesPerSecond > 0 ? Math.max(0, Math.round((expected - bytes) / bytesPerSecond)) : undefined;
+    return `${formatBytes(bytes)} of ~${formatBytes(expected)} (${pct}%), ${rate}${eta !== undefined ? `, ETA ${eta}s` : ''}`;
+  }
+  return `${formatBytes(bytes)}, ${rate}`;
+}
+
+export function lineReporter(write: (line: string) => void, opts: { dryRun: boolean }): Emit {
+  const titles = new Map<string, string>();
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+  return (e: ZfsyncEvent) => {
+    switch (e.type) {
+      case 'action-start':
+        titles.set(e.action.id, actionTitle(e.action));
+        write(`[${e.action.id}] ${opts.dryRun ? 'would ' : ''}${actionTitle(e.action)}`);
+        break;
+      case 'command':
+        if (opts.dryRun) write(`[${e.id}]   ${e.host}$ ${e.command}`);
+        break;
+      case 'action-progress':
+        write(`[${e.id}]   ${progressText(e.bytes, e.bytesPerSecond, e.expectedBytes)}`);
+        break;
+      case 'action-done':
+        if (!opts.dryRun) {
+          const rate = e.bytes !== undefined && e.ms > 0 ? `, ${formatBytes(e.bytes)} at ${formatBytes(e.bytes / (e.ms / 1000))}/s` : '';
+          write(`[${e.id}] done in ${seconds(e.ms)}${rate}: ${titles.get(e.id) ?? ''}`);
+        }
+        break;
+      case 'action-failed':
+        write(`[${e.id}] FAILED: ${titles.get(e.id) ?? ''}\n${e.error.replace(/^/gm, '    ')}`);
+        break;
+      case 'action-skipped':
+        write(`[${e.id}] skipped: ${e.reason}`);
+        break;
+      case 'apply-done':
+        write(applySummary(e));
+        break;
+      case 'host-read':
+        break;
+    }
+  };
+}
+
+export function applySummary(e: Extract<ZfsyncEvent, { type: 'apply-done' }>): string {
+  if (e.dryRun) return `Dry run: ${e.done} actions shown, nothing changed${e.conflicts ? `; ${e.conflicts} conflicts need attention` : ''}.`;
+  const parts = [`${e.done} done`, `${e.failed} failed`, `${e.skipped} skipped`];
+  if (e.conflicts) parts.push(`${e.conflicts} conflicts not applied`);
+  return `Apply: ${parts.join(', ')}.`;
+}

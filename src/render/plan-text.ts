@@ -1,0 +1,117 @@
+// The human plan: grouped per source and per pair, one line per action with its reason.
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Action, Plan, PlanSummary } from '../types.js';
+import { formatBytes, plural } from '../plan/format.js';
+
+export interface TextOptions {
+  color: boolean;
+}
+
+const SYMBOL: Record<string, string> = { snapshot: '+', create: '+', full: '+', incremental: '~', rollback: '-/+', conflict: '!' };
+
+function head(a: Action): { symbol: string; verb: string; subject: string; detail: string } {
+  switch (a.kind) {
+    case 'snapshot': {
+      const calls = a.commands.length === 1 && a.commands[0]!.recursive ? `zfs snapshot -r ${a.commands[0]!.datasets[0]}` : plural(a.commands.length, 'zfs call');
+      return {
+        symbol: SYMBOL.snapshot!,
+        verb: 'snapshot',
+        subject: `${a.host}: @${a.snapshot}`,
+        detail: `${plural(a.datasets.length, 'dataset')}, ${calls}, ${a.atomic ? 'atomic' : 'NOT atomic (this zfs takes one name per call)'}`,
+      };
+    }
+    case 'create':
+      return { symbol: SYMBOL.create!, verb: 'create', subject: `${a.host}: ${a.dataset}`, detail: Object.entries(a.properties).map(([k, v]) => `${k}=${v}`).join(', ') };
+    case 'send': {
+      const range = a.from ? `@${a.from.name} -> @${a.to.name}` : `@${a.to.name}`;
+      const flags = a.mode === 'incremental' ? `${a.intermediates ? '-I' : '-i'}, ${plural(a.snapshotCount, 'snapshot')}` : 'full stream';
+      const size = a.bytes !== undefined ? `~${formatBytes(a.bytes)}` : 'size unknown';
+      const into = a.receive.placeholder ? ', recv -F into an empty placeholder' : a.receive.force ? ', recv -F' : '';
+      return {
+        symbol: SYMBOL[a.mode]!,
+        verb: a.mode === 'full' ? 'send full' : 'send incremental',
+        subject: `${a.source.dataset} ${range} => ${a.target.host === a.source.host ? '' : a.target.host + ': '}${a.target.dataset}`,
+        detail: `${flags}, ${size}${into}`,
+      };
+    }
+    case 'rollback':
+      return {
+        symbol: SYMBOL.rollback!,
+        verb: 'rollback',
+        subject: `${a.host}: ${a.dataset}@${a.to.name}`,
+        detail: [a.destroys.length ? `destroys ${a.destroys.map((d) => '@' + d).join(', ')}` : '', a.discardsBytes ? `discards ${formatBytes(a.discardsBytes)} written` : ''].filter(Boolean).join('; ') || 'discards changes made since it',
+      };
+    case 'conflict':
+      return { symbol: SYMBOL.conflict!, verb: 'conflict', subject: `${a.host}: ${a.dataset}`, detail: '' };
+  }
+}
+
+function colorFor(c: ChalkInstance, a: Action): (s: string) => string {
+  switch (a.kind) {
+    case 'conflict':
+      return c.red.bold;
+    case 'rollback':
+      return c.magenta;
+    case 'send':
+      return a.mode === 'full' ? c.green : c.yellow;
+    default:
+      return c.green;
+  }
+}
+
+export function renderAction(a: Action, c: ChalkInstance): string[] {
+  const h = head(a);
+  const paint = colorFor(c, a);
+  const lines = [`${paint(h.symbol.padStart(5))} ${paint(h.verb.padEnd(16))} ${h.subject}${h.detail ? c.dim(`  (${h.detail})`) : ''}`];
+  const indent = ' '.repeat(23);
+  if (a.kind === 'conflict') {
+    lines.push(`${indent}${a.message}`);
+    lines.push(`${indent}${c.cyan('resolve:')} ${a.resolution}`);
+  } else {
+    lines.push(`${indent}${c.dim(a.reason)}`);
+  }
+  return lines;
+}
+
+export function summaryLine(s: PlanSummary): string {
+  let sends = `${s.sends} to send`;
+  if (s.sends > 0) {
+    const parts: string[] = [];
+    if (s.sendBytes > 0 || s.sendsWithoutSize < s.sends) parts.push(formatBytes(s.sendBytes));
+    if (s.sendsWithoutSize > 0) parts.push(`${s.sendsWithoutSize} of unknown size`);
+    sends += ` (${parts.join(' + ')})`;
+  }
+  const parts = [sends, plural(s.snapshots, 'snapshot'), `${s.creates} to create`];
+  if (s.rollbacks) parts.push(`${s.rollbacks} to roll back`);
+  parts.push(`${s.destroys} to destroy`, plural(s.conflicts, 'conflict'));
+  return `Plan: ${parts.join(', ')}.`;
+}
+
+export function renderPlanText(plan: Plan, opts: TextOptions): string {
+  const c = new Chalk({ level: opts.color ? 1 : 0 });
+  const out: string[] = [];
+  const groups = new Map<string, Action[]>();
+  for (const a of plan.actions) {
+    const source = a.kind === 'snapshot' || a.kind === 'conflict' ? a.source : undefined;
+    const key = source !== undefined ? `source ${source}` : (a.pair ?? '');
+    let list = groups.get(key);
+    if (!list) groups.set(key, (list = []));
+    list.push(a);
+  }
+  for (const [key, actions] of groups) {
+    out.push(c.bold(key));
+    for (const a of actions) out.push(...renderAction(a, c));
+    out.push('');
+  }
+  if (plan.notes.length) {
+    out.push(c.bold('Notes'));
+    for (const n of plan.notes) out.push(`  - ${n}`);
+    out.push('');
+  }
+  if (plan.actions.length === 0) {
+    out.push(c.green('No changes. Every target is up to date with its source.'));
+  } else {
+    out.push(c.bold(summaryLine(plan.summary)));
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,133 @@
+// The validated YAML (snake_case, defaults filled by the schema) into the `Spec` model.
+import type { HostSpec, PairSpec, RetentionSpec, SourceSpec, Spec, SshSpec, TargetSpec, UnsupportedUse } from '../types.js';
+import { parseDuration } from './duration.js';
+import type { SpecLocator, SpecPath } from './positions.js';
+import { formatPath } from './positions.js';
+
+interface RawHost {
+  ssh?: { host: string; port: number; user?: string; identity?: string; known_hosts?: string };
+  sudo: boolean;
+  zfs: string;
+}
+
+interface RawSource {
+  host: string;
+  datasets?: string[];
+  recursive: boolean;
+  exclude: string[];
+  property?: string;
+  snapshot_every?: string;
+  retention?: RetentionSpec;
+}
+
+interface RawTarget {
+  host: string;
+  dataset: string;
+  strip_path: number;
+  initial: 'newest' | 'all';
+  retention?: RetentionSpec;
+  receive: { readonly: boolean; mount: boolean; properties: Record<string, string>; exclude_properties: string[] };
+  on_divergence: 'refuse' | 'rollback';
+}
+
+export interface RawRebaseGroup {
+  host: string;
+  base: string;
+  datasets: string[];
+  keep_originals: 'suffix' | 'destroy';
+  suffix: string;
+}
+
+/** The spec as written, after the schema accepted it and filled in its defaults. */
+export interface RawSpec {
+  version: 1;
+  hosts: Record<string, RawHost>;
+  snapshots: { prefix: string };
+  sources: Record<string, RawSource>;
+  targets: Record<string, RawTarget>;
+  replicate: PairSpec[];
+  rebase?: Record<string, RawRebaseGroup>;
+}
+
+function mapValues<T, U>(record: Record<string, T>, fn: (value: T, name: string) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([name, value]) => [name, fn(value, name)]));
+}
+
+function host(raw: RawHost, name: string): HostSpec {
+  const spec: HostSpec = { name, sudo: raw.sudo, zfs: raw.zfs };
+  if (raw.ssh) {
+    const ssh: SshSpec = { host: raw.ssh.host, port: raw.ssh.port };
+    if (raw.ssh.user !== undefined) ssh.user = raw.ssh.user;
+    if (raw.ssh.identity !== undefined) ssh.identity = raw.ssh.identity;
+    if (raw.ssh.known_hosts !== undefined) ssh.knownHosts = raw.ssh.known_hosts;
+    spec.ssh = ssh;
+  }
+  return spec;
+}
+
+function source(raw: RawSource, name: string): SourceSpec {
+  const spec: SourceSpec = {
+    name,
+    host: raw.host,
+    datasets: [...(raw.datasets ?? [])],
+    recursive: raw.recursive,
+    exclude: [...raw.exclude],
+  };
+  if (raw.snapshot_every !== undefined) spec.snapshotEvery = parseDuration(raw.snapshot_every);
+  if (raw.property !== undefined) spec.property = raw.property;
+  if (raw.retention !== undefined) spec.retention = { ...raw.retention };
+  return spec;
+}
+
+function target(raw: RawTarget, name: string): TargetSpec {
+  const spec: TargetSpec = {
+    name,
+    host: raw.host,
+    dataset: raw.dataset,
+    stripPath: raw.strip_path,
+    initial: raw.initial,
+    receive: {
+      readonly: raw.receive.readonly,
+      mount: raw.receive.mount,
+      properties: Object.fromEntries(Object.entries(raw.receive.properties)),
+      excludeProperties: [...raw.receive.exclude_properties],
+    },
+    onDivergence: raw.on_divergence,
+  };
+  if (raw.retention !== undefined) spec.retention = { ...raw.retention };
+  return spec;
+}
+
+export function normalise(raw: RawSpec, file: string, hash: string, at: SpecLocator): Spec {
+  const { local, ...others } = raw.hosts;
+  return {
+    version: 1,
+    file,
+    hash,
+    hosts: { local: host(local ?? { sudo: false, zfs: 'zfs' }, 'local'), ...mapValues(others, host) },
+    snapshots: { prefix: raw.snapshots.prefix },
+    sources: mapValues(raw.sources, source),
+    targets: mapValues(raw.targets, target),
+    replicate: raw.replicate.map(({ from, to }) => ({ from, to })),
+    unsupported: unsupportedUses(raw, at),
+  };
+}
+
+/** Keys the schema accepts that this version cannot act on yet; planning refuses them. */
+function unsupportedUses(raw: RawSpec, at: SpecLocator): UnsupportedUse[] {
+  const paths: SpecPath[] = [];
+  for (const [name, h] of Object.entries(raw.hosts)) if (h.ssh) paths.push(['hosts', name, 'ssh']);
+  for (const [name, s] of Object.entries(raw.sources)) {
+    if (s.property !== undefined) paths.push(['sources', name, 'property']);
+    if (s.retention !== undefined) paths.push(['sources', name, 'retention']);
+  }
+  for (const [name, t] of Object.entries(raw.targets)) {
+    if (t.retention !== undefined) paths.push(['targets', name, 'retention']);
+    if (Object.keys(t.receive.properties).length > 0) paths.push(['targets', name, 'receive', 'properties']);
+    if (t.receive.exclude_properties.length > 0) paths.push(['targets', name, 'receive', 'exclude_properties']);
+  }
+  if (raw.rebase !== undefined) paths.push(['rebase']);
+  return paths
+    .map((path) => ({ key: formatPath(path), pos: at.key(path) }))
+    .sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
+}

@@ -1,0 +1,82 @@
+// Fingerprints of the state a plan was computed from: a saved plan is applied only if every
+// dataset it looked at (present or absent) and every source's selection still read the same.
+import { createHash } from 'node:crypto';
+import type { Dataset, Spec, State } from '../types.js';
+import { selectDatasets } from '../plan/select.js';
+import { targetDatasetFor } from '../spec/mapping.js';
+
+export type Fingerprints = Record<string, Record<string, string>>;
+
+export function datasetFingerprint(d: Dataset | undefined): string {
+  if (!d) return 'absent';
+  const h = createHash('sha256');
+  h.update(`${d.guid}|${d.placeholder ? 'p' : ''}|${d.resumeToken ?? ''}`);
+  for (const s of d.snapshots) h.update(`|${s.name}:${s.guid}`);
+  return h.digest('hex').slice(0, 16);
+}
+
+const ancestors = (name: string): string[] => {
+  const out: string[] = [];
+  for (let i = name.indexOf('/'); i >= 0; i = name.indexOf('/', i + 1)) out.push(name.slice(0, i));
+  return out;
+};
+
+/** Every dataset the planner reads for this spec, by host: selected sources, their targets and the targets' ancestors. */
+export function involvedDatasets(spec: Spec, state: State): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const add = (host: string, name: string) => {
+    let set = out.get(host);
+    if (!set) out.set(host, (set = new Set()));
+    set.add(name);
+  };
+  const selections = new Map<string, string[]>();
+  for (const source of Object.values(spec.sources)) {
+    const hs = state.hosts[source.host];
+    if (!hs) continue;
+    const sel = selectDatasets(source, hs);
+    selections.set(source.name, sel.datasets);
+    for (const d of [...sel.datasets, ...sel.missingRoots]) add(source.host, d);
+  }
+  for (const pair of spec.replicate) {
+    const target = spec.targets[pair.to];
+    if (!target) continue;
+    for (const d of selections.get(pair.from) ?? []) {
+      const t = targetDatasetFor(target, d);
+      add(target.host, t);
+      for (const a of ancestors(t)) add(target.host, a);
+    }
+  }
+  return out;
+}
+
+export function fingerprints(spec: Spec, state: State): Fingerprints {
+  const out: Fingerprints = {};
+  for (const [host, names] of involvedDatasets(spec, state)) {
+    const hs = state.hosts[host]!;
+    const fp: Record<string, string> = {};
+    for (const n of [...names].sort()) fp[n] = datasetFingerprint(hs.datasets.get(n));
+    out[host] = fp;
+  }
+  for (const source of Object.values(spec.sources)) {
+    const hs = state.hosts[source.host];
+    if (!hs) continue;
+    const selected = selectDatasets(source, hs).datasets.join('\n');
+    (out[source.host] ??= {})[`selection of source ${source.name}`] = createHash('sha256').update(selected).digest('hex').slice(0, 16);
+  }
+  return out;
+}
+
+/** Keys whose fingerprint differs between a saved plan and the state now. */
+export function changedFingerprints(saved: Fingerprints, now: Fingerprints): string[] {
+  const changed: string[] = [];
+  const hosts = new Set([...Object.keys(saved), ...Object.keys(now)]);
+  for (const host of hosts) {
+    const a = saved[host] ?? {};
+    const b = now[host] ?? {};
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (a[key] !== b[key]) changed.push(`${host}:${key}`);
+    }
+  }
+  return changed.sort();
+}
+

@@ -1,0 +1,307 @@
+// Shared data types: spec model -> state -> plan. Plain data only, no behaviour.
+
+// ---------------------------------------------------------------- spec model
+
+/** A position in the spec file, 1-based, for error messages. */
+export interface SourcePos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface Spec {
+  version: 1;
+  /** Path the spec was loaded from, as given by the user. */
+  file: string;
+  /** sha256 (hex) of the spec file's bytes. */
+  hash: string;
+  /** Always contains `local`. */
+  hosts: Record<string, HostSpec>;
+  snapshots: { prefix: string };
+  sources: Record<string, SourceSpec>;
+  targets: Record<string, TargetSpec>;
+  replicate: PairSpec[];
+  /** Keys the schema accepts but this version cannot run yet. Planning refuses them. */
+  unsupported: UnsupportedUse[];
+}
+
+export interface HostSpec {
+  name: string;
+  ssh?: SshSpec;
+  /** Run zfs through `sudo -n`. */
+  sudo: boolean;
+  /** Path of the zfs command on that host. */
+  zfs: string;
+}
+
+export interface SshSpec {
+  host: string;
+  port: number;
+  user?: string;
+  identity?: string;
+  knownHosts?: string;
+}
+
+export interface RetentionSpec {
+  last?: number;
+  hourly?: number;
+  daily?: number;
+  weekly?: number;
+  monthly?: number;
+  yearly?: number;
+}
+
+export interface SourceSpec {
+  name: string;
+  host: string;
+  /** Root datasets; with all descendants unless `recursive` is false. */
+  datasets: string[];
+  recursive: boolean;
+  /** Globs: `*` matches within one path component, `**` across components. */
+  exclude: string[];
+  /** Seconds; undefined: zfsync takes no snapshots for this source. */
+  snapshotEvery?: number;
+  property?: string;
+  retention?: RetentionSpec;
+}
+
+export type DivergencePolicy = 'refuse' | 'rollback';
+
+export interface TargetSpec {
+  name: string;
+  host: string;
+  dataset: string;
+  stripPath: number;
+  /** What the first replication of a dataset sends: its newest snapshot only, or every snapshot. */
+  initial: 'newest' | 'all';
+  receive: {
+    readonly: boolean;
+    mount: boolean;
+    properties: Record<string, string>;
+    excludeProperties: string[];
+  };
+  onDivergence: DivergencePolicy;
+  retention?: RetentionSpec;
+}
+
+export interface PairSpec {
+  from: string;
+  to: string;
+}
+
+export interface UnsupportedUse {
+  /** Dotted key path, e.g. `hosts.nas.ssh`. */
+  key: string;
+  pos: SourcePos;
+}
+
+// ---------------------------------------------------------------- state
+
+/** What a host's zfs can do; probed once per host per run. */
+export interface Capabilities {
+  /** `openzfs` when `zfs version` answers; `legacy` otherwise (zfs-fuse, old ZoL, ...). */
+  implementation: 'openzfs' | 'legacy';
+  version?: string;
+  /** `zfs list -p` (exact numbers, unix times). */
+  listParsable: boolean;
+  /** Several `ds@snap` names in one `zfs snapshot` (atomic within a pool). */
+  multiSnapshot: boolean;
+  /** `zfs receive -u`. */
+  receiveNoMount: boolean;
+  /** `zfs receive -o prop=value` and `-x prop`. */
+  receiveProperties: boolean;
+  /** `zfs receive -s` and `zfs send -t`, and the receive_resume_token property. */
+  resumable: boolean;
+  /** The `written` property (bytes changed since the newest snapshot). */
+  written: boolean;
+  bookmarks: boolean;
+  holds: boolean;
+  /** `zfs send -w`. */
+  rawSend: boolean;
+  /** `zfs send -c`. */
+  compressedSend: boolean;
+  /** `zfs send -L` and `-e`. */
+  largeBlocks: boolean;
+}
+
+export interface Snapshot {
+  /** Short name, after the `@`. */
+  name: string;
+  /** 64-bit unsigned, kept as a decimal string. */
+  guid: string;
+  createtxg: number;
+  /** Unix seconds. */
+  creation: number;
+  referenced?: number;
+  /** Bytes written between the previous snapshot and this one, where known. */
+  written?: number;
+}
+
+export interface Dataset {
+  name: string;
+  type: 'filesystem' | 'volume';
+  guid: string;
+  createtxg: number;
+  creation: number;
+  /** `pool/fs@snap` of a clone's origin. */
+  origin?: string;
+  referenced?: number;
+  /** Bytes written since the newest snapshot; undefined where the host cannot tell. */
+  written?: number;
+  resumeToken?: string;
+  /** An empty dataset zfsync created to receive a full stream into (legacy ZFS). */
+  placeholder: boolean;
+  /** Oldest first (by createtxg). */
+  snapshots: Snapshot[];
+}
+
+export interface HostState {
+  host: string;
+  capabilities: Capabilities;
+  /** Pools that were read in full. */
+  pools: string[];
+  datasets: Map<string, Dataset>;
+}
+
+export interface State {
+  hosts: Record<string, HostState>;
+}
+
+// ---------------------------------------------------------------- plan
+
+/** A snapshot named in a plan; guid is absent when this plan creates it. */
+export interface SnapRef {
+  name: string;
+  guid?: string;
+  createtxg?: number;
+}
+
+export interface DatasetRef {
+  host: string;
+  dataset: string;
+}
+
+interface ActionBase {
+  /** Stable within one plan: `a1`, `a2`, ... in plan order. */
+  id: string;
+  /** `from -> to` of the replicate entry, or undefined for source-level actions. */
+  pair?: string;
+  reason: string;
+  /** Ids of actions that must have succeeded before this one runs. */
+  dependsOn: string[];
+}
+
+/** One `zfs snapshot` invocation. */
+export interface SnapshotCommand {
+  recursive: boolean;
+  /** Dataset names (without @); with recursive: the subtree roots. */
+  datasets: string[];
+}
+
+export interface SnapshotAction extends ActionBase {
+  kind: 'snapshot';
+  host: string;
+  source: string;
+  snapshot: string;
+  /** Every dataset that gets the snapshot. */
+  datasets: string[];
+  commands: SnapshotCommand[];
+  /** True when one zfs call (per pool) takes every snapshot. */
+  atomic: boolean;
+}
+
+export interface CreateAction extends ActionBase {
+  kind: 'create';
+  host: string;
+  dataset: string;
+  /** Set at creation, e.g. canmount=off, readonly=on. */
+  properties: Record<string, string>;
+}
+
+export interface ReceiveOptions {
+  readonly: boolean;
+  mount: boolean;
+  /**
+   * Full receive into an empty placeholder: `create` makes one first (legacy ZFS has no
+   * `recv -u`/`-o`, so the placeholder carries readonly/canmount and is never mounted);
+   * `existing` reuses one zfsync made earlier (an interrupted first send, or a parent it created).
+   * Both receive with `-F`, which is safe only because the placeholder is empty and zfsync's own.
+   */
+  placeholder?: 'create' | 'existing';
+  /** `zfs recv -F` on an incremental; only ever set when the plan shows why. */
+  force: boolean;
+}
+
+export interface SendAction extends ActionBase {
+  kind: 'send';
+  mode: 'full' | 'incremental';
+  source: DatasetRef;
+  target: DatasetRef;
+  /** Incremental base (common snapshot); absent for full sends. */
+  from?: SnapRef;
+  to: SnapRef;
+  /** `-I` (all intermediate snapshots) rather than `-i`. */
+  intermediates: boolean;
+  /** How many snapshots arrive on the target. */
+  snapshotCount: number;
+  /** Estimated stream size in bytes, where known. */
+  bytes?: number;
+  receive: ReceiveOptions;
+}
+
+export interface RollbackAction extends ActionBase {
+  kind: 'rollback';
+  host: string;
+  dataset: string;
+  to: SnapRef;
+  /** Target snapshots newer than `to` that the rollback destroys. */
+  destroys: string[];
+  /** Bytes written on the target since `to` that the rollback discards, where known. */
+  discardsBytes?: number;
+}
+
+export interface ConflictAction extends ActionBase {
+  kind: 'conflict';
+  /** Set for source-level conflicts (a missing root); pair-level ones have `pair`. */
+  source?: string;
+  host: string;
+  dataset: string;
+  message: string;
+  resolution: string;
+}
+
+export type Action = SnapshotAction | CreateAction | SendAction | RollbackAction | ConflictAction;
+export type ActionKind = Action['kind'];
+
+export interface PlanSummary {
+  sends: number;
+  /** Sum of known estimates. */
+  sendBytes: number;
+  /** How many sends have no estimate. */
+  sendsWithoutSize: number;
+  snapshots: number;
+  creates: number;
+  /** Snapshots destroyed (by rollbacks, later by retention). */
+  destroys: number;
+  rollbacks: number;
+  conflicts: number;
+}
+
+export interface Plan {
+  actions: Action[];
+  summary: PlanSummary;
+  /** Informational lines that are not actions (e.g. a source dataset that vanished). */
+  notes: string[];
+}
+
+/** A plan saved with `--out`, or printed with `--json`. */
+export interface PlanDocument {
+  format: 'zfsync-plan';
+  version: 1;
+  zfsync: string;
+  createdAt: string;
+  spec: { file: string; hash: string };
+  /** host -> dataset -> fingerprint of every dataset the plan looked at (absent ones too). */
+  fingerprints: Record<string, Record<string, string>>;
+  plan: Plan;
+}

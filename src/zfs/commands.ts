@@ -1,0 +1,86 @@
+// Every zfs command line zfsync runs is built here, as an argv (never a shell string).
+import type { Capabilities, ReceiveOptions } from '../types.js';
+
+/** Marks an empty dataset zfsync created to receive a full stream into; its value is the dataset's own name. */
+export const PLACEHOLDER_PROPERTY = 'zfsync:placeholder';
+
+export const snap = (dataset: string, name: string): string => `${dataset}@${name}`;
+
+export function snapshotArgv(zfs: string, names: readonly string[], recursive: boolean): string[] {
+  return [zfs, 'snapshot', ...(recursive ? ['-r'] : []), ...names];
+}
+
+/**
+ * A missing parent: never mounted, inherits mountpoint and encryption. It is marked as
+ * zfsync's placeholder so that, should its own source appear later, a full stream can go into it.
+ */
+export function createParentArgv(zfs: string, dataset: string, properties: Record<string, string>): string[] {
+  const props = Object.entries(properties).flatMap(([k, v]) => ['-o', `${k}=${v}`]);
+  return [zfs, 'create', ...props, '-o', `${PLACEHOLDER_PROPERTY}=${dataset}`, dataset];
+}
+
+export function guidsArgv(zfs: string, snapshots: readonly string[]): string[] {
+  return [zfs, 'get', '-H', '-p', '-o', 'name,value', 'guid', ...snapshots];
+}
+
+export function parseGuids(stdout: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const tab = line.lastIndexOf('\t');
+    if (tab > 0) out.set(line.slice(0, tab), line.slice(tab + 1));
+  }
+  return out;
+}
+
+export interface SendSpec {
+  dataset: string;
+  to: string;
+  from?: string;
+  intermediates: boolean;
+}
+
+export function sendArgv(zfs: string, s: SendSpec): string[] {
+  const argv = [zfs, 'send'];
+  if (s.from !== undefined) argv.push(s.intermediates ? '-I' : '-i', snap(s.dataset, s.from));
+  argv.push(snap(s.dataset, s.to));
+  return argv;
+}
+
+/** Properties a received dataset gets when zfsync does not mount it. */
+function receiveProps(r: ReceiveOptions): string[] {
+  const props: string[] = [];
+  if (r.readonly) props.push('readonly=on');
+  if (!r.mount) props.push('canmount=noauto');
+  return props;
+}
+
+/**
+ * OpenZFS: `recv -u -o readonly=on -o canmount=noauto` does it in one step. Legacy ZFS has neither
+ * -u nor -o: a full stream goes into a placeholder created beforehand with those properties
+ * (see placeholderArgv), which `recv -F` keeps and does not mount.
+ */
+export function receiveArgv(zfs: string, caps: Capabilities, target: string, r: ReceiveOptions, full: boolean): string[] {
+  const argv = [zfs, 'receive'];
+  if (r.force || r.placeholder) argv.push('-F');
+  if (!r.mount && caps.receiveNoMount) argv.push('-u');
+  if (full && r.placeholder !== 'create' && caps.receiveProperties) {
+    for (const p of receiveProps(r)) argv.push('-o', p);
+  }
+  argv.push(target);
+  return argv;
+}
+
+export function placeholderArgv(zfs: string, target: string, r: ReceiveOptions): string[] {
+  const argv = [zfs, 'create'];
+  for (const p of receiveProps(r)) argv.push('-o', p);
+  argv.push('-o', `${PLACEHOLDER_PROPERTY}=${target}`, target);
+  return argv;
+}
+
+export function clearPlaceholderArgv(zfs: string, target: string): string[] {
+  return [zfs, 'inherit', PLACEHOLDER_PROPERTY, target];
+}
+
+export function rollbackArgv(zfs: string, dataset: string, to: string, destroyLater: boolean): string[] {
+  return [zfs, 'rollback', ...(destroyLater ? ['-r'] : []), snap(dataset, to)];
+}
