@@ -93,7 +93,6 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
     for (const { name, targetName } of mapped) {
       const src = shs.datasets.get(name)!;
       const tgt = ths.datasets.get(targetName);
-      const parentDeps = tgt ? [] : ensureParents(b, made, ths, target.host, targetName, target.receive.readonly, pairName);
       const snaps: PlannedSnapshot[] = src.snapshots.slice();
       if (snap) snaps.push(plannedFrom(snap.name, src));
       const steps = diffPair({
@@ -106,7 +105,8 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
         targetCaps: ths.capabilities,
       });
       const snapDeps = (to: PlannedSnapshot) => (snap && to.guid === undefined ? [snap.actionId] : []);
-      let prev = parentDeps;
+      const sendsFull = steps.some((st) => st.kind === 'full');
+      let prev = !tgt && sendsFull ? ensureParents(b, made, ths, target.host, targetName, target.receive.readonly, pairName) : [];
       for (const step of steps) {
         const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, deps: prev, snapDeps });
         if (id) prev = [id];
