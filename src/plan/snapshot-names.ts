@@ -10,5 +10,18 @@ const STAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 /** True when `name` is one of zfsync's snapshots for this prefix. */
 export function isOwnSnapshot(prefix: string, name: string): boolean {
-  return name.length === prefix.length + 17 && name.startsWith(prefix + '_') && STAMP.test(name.slice(prefix.length + 1));
+  return ownSnapshotTime(prefix, name) !== undefined;
+}
+
+/**
+ * The time (unix seconds) encoded in one of zfsync's snapshot names. Scheduling uses this
+ * rather than the `creation` property so that it follows the clock that named the snapshot.
+ */
+export function ownSnapshotTime(prefix: string, name: string): number | undefined {
+  if (name.length !== prefix.length + 17 || !name.startsWith(prefix + '_')) return undefined;
+  const m = STAMP.exec(name.slice(prefix.length + 1));
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
+  const t = Date.UTC(y, mo - 1, d, h, mi, s);
+  return Number.isNaN(t) ? undefined : t / 1000;
 }

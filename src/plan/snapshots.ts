@@ -1,6 +1,6 @@
 // When a source is due for a snapshot, and how to take it as atomically as the host allows.
 import type { Capabilities, Dataset, HostState, SnapshotCommand, SourceSpec } from '../types.js';
-import { isOwnSnapshot } from './snapshot-names.js';
+import { ownSnapshotTime } from './snapshot-names.js';
 
 export interface DueCheck {
   due: boolean;
@@ -23,8 +23,9 @@ export function snapshotDue(source: SourceSpec, prefix: string, datasets: readon
     let newest: number | undefined;
     for (let i = d.snapshots.length - 1; i >= 0; i--) {
       const s = d.snapshots[i]!;
-      if (isOwnSnapshot(prefix, s.name)) {
-        newest = s.creation;
+      const t = ownSnapshotTime(prefix, s.name);
+      if (t !== undefined) {
+        newest = t;
         break;
       }
     }

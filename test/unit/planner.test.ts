@@ -289,7 +289,7 @@ describe('planner: snapshots', () => {
 
   it('is due once the newest own snapshot is old enough, and says why', () => {
     const h = hosts();
-    h.snap('tank/vm', 'zfsync_20261122T100000Z', { creation: NOW_SEC - 7200 });
+    h.snap('tank/vm', 'zfsync_20261122T100000Z', { creation: NOW_SEC - 60 }); // the name's time counts, not creation
     h.snap('tank/vm/vm1', 'zfsync_20261122T113000Z', { creation: NOW_SEC - 1800 });
     const p = plan(specWith({ source: every }), stateOf(h), NOW);
     assert.match(byKind(p, 'snapshot')[0]!.reason, /tank\/vm is 2h old; snapshot_every is 60m/);
