@@ -109,7 +109,7 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
     case 'pipe': {
       const interval = opts.progressIntervalMs ?? 500;
       const started = performance.now();
-      let last = 0;
+      let last = started;
       const expectedBytes = action.kind === 'send' ? action.bytes : undefined;
       const r = await runPipe(host(step.send.host).runner, step.send.argv, host(step.receive.host).runner, step.receive.argv, (total) => {
         const now = performance.now();
@@ -124,7 +124,7 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
         if (expectedBytes !== undefined) ev.expectedBytes = expectedBytes;
         opts.emit(ev);
       });
-      if (r.error) throw new StepError(r.error);
+      if (r.error) throw new StepError(r.error + hintFor(action, r.error));
       return r.bytes;
     }
     case 'guids': {
@@ -148,4 +148,13 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
       return undefined;
     }
   }
+}
+
+/** What to do about errors whose cause zfsync knows. */
+function hintFor(action: Action, error: string): string {
+  if (action.kind === 'send' && /has been modified\s+since most recent snapshot/.test(error)) {
+    const target = action.pair?.split(' -> ')[1];
+    return `\nhint: ${action.target.dataset} was changed since its newest snapshot; set targets.${target ?? '<target>'}.on_divergence: rollback to discard such changes, or snapshot and inspect it first`;
+  }
+  return '';
 }
