@@ -117,3 +117,39 @@ replicate:
   assert.equal(await getProp(`${dst}/data`, 'readonly'), 'off');
   assert.equal(await getProp(`${dst}/data`, 'mounted'), 'yes');
 });
+
+test('an interrupted first send leaves a placeholder that the next apply reuses; --json output is machine-readable', async (t) => {
+  if (!(await requireZfs(t))) return;
+  const { src, dst } = await makePools(t, ['src', 'dst']);
+  await createDatasets([`${src}/db`]);
+  await writeRandom(`${src}/db`, 'rows', 300_000);
+  await zfs(['snapshot', `${src}/db@s1`]);
+  // What zfsync leaves behind when a first receive dies after creating its placeholder.
+  await zfs(['create', '-o', 'readonly=on', '-o', 'canmount=noauto', '-o', `zfsync:placeholder=${dst}/db`, `${dst}/db`]);
+  const { spec } = await specFile(
+    t,
+    `version: 1
+sources:
+  db: { datasets: ["${src}/db"] }
+targets:
+  copy: { dataset: "${dst}", strip_path: 1 }
+replicate:
+  - { from: db, to: copy }
+`,
+  );
+  const planned = await zfsync(['plan', '-c', spec, '--json'], { now: T0 });
+  assert.equal(planned.code, 0, planned.stderr);
+  const doc = JSON.parse(planned.stdout);
+  assert.equal(doc.plan.actions.length, 1);
+  assert.equal(doc.plan.actions[0].kind, 'send');
+  assert.equal(doc.plan.actions[0].receive.placeholder, 'existing');
+
+  const applied = await zfsync(['apply', '-c', spec, '--auto-approve', '--json'], { now: T0 });
+  assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+  const events = applied.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+  assert.deepEqual(events.map((e) => e.type).filter((x) => x !== 'action-progress' && x !== 'command'), ['host-read', 'action-start', 'action-done', 'apply-done']);
+  assert.deepEqual(await shortSnapshots(`${dst}/db`), await shortSnapshots(`${src}/db`));
+  assert.equal(await getProp(`${dst}/db`, 'mounted'), 'no');
+  assert.equal(await getProp(`${dst}/db`, 'zfsync:placeholder'), '-', 'the marker is cleared once data arrived');
+  assert.equal((await zfsync(['plan', '-c', spec, '--detailed-exitcode'], { now: T0 })).code, 0);
+});
