@@ -8,7 +8,7 @@ import { applySummary, lineReporter } from '../../render/apply-lines.js';
 import { listrReporter } from '../../render/apply-listr.js';
 import { renderPlanText } from '../../render/plan-text.js';
 import { changedFingerprints, fingerprints } from '../../state/fingerprint.js';
-import type { Plan } from '../../types.js';
+import type { Plan, PlanDocument } from '../../types.js';
 import { err, out, useColor, type Io } from '../io.js';
 import { confirm } from '../prompt.js';
 import { openSession, type Session } from '../session.js';
@@ -73,7 +73,7 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
 }
 
 /** A saved plan runs only against the spec and state it was made from. */
-function assertFresh(session: Session, saved: NonNullable<Awaited<ReturnType<typeof readPlanFile>>>, io: Io): void {
+function assertFresh(session: Session, saved: PlanDocument, io: Io): void {
   const changed: string[] = [];
   if (saved.spec.hash !== session.spec.hash) changed.push(`the spec ${session.spec.file} changed since the plan was made`);
   const moved = changedFingerprints(saved.fingerprints, fingerprints(session.spec, session.state));
