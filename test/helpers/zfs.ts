@@ -1,6 +1,6 @@
 // Real-ZFS helpers for integration tests (zfs-fuse on the dev and CI machines).
 // Every command is run as an argv vector through execFile: never through a shell.
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,8 @@ export function run(cmd: string, args: readonly string[], timeoutMs = 120_000): 
       (err, stdout, stderr) => {
         if (!err) return resolve(stdout);
         const line = [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
-        reject(new Error(`${line} failed (${err.code ?? err.signal}): ${stderr.trim() || err.message}`));
+        const why = err.killed ? `timed out after ${timeoutMs / 1000}s: is zfs-fuse wedged?` : `${err.code ?? err.signal}`;
+        reject(new Error(`${line} failed (${why}): ${stderr.trim() || err.message}`));
       });
   });
 }
@@ -55,7 +56,7 @@ async function zfsProblem(): Promise<string | undefined> {
     await zpool(['list']);
     return undefined;
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, '; ');
   }
 }
 
@@ -80,6 +81,49 @@ export async function requireZfs(t: TestContext): Promise<boolean> {
   return false;
 }
 
+// ---- machine-wide lock ----------------------------------------------------------------------
+// zfs-fuse can wedge its whole FUSE side (every access to any of its mounts then blocks until
+// the daemon is killed) when two processes create pools and datasets in them at the same time.
+// So a test that makes pools holds one machine-wide lock until it ends (zfsync runs included).
+// The lock is held by a `flock FILE cat` child: released when we close its stdin, or we die.
+
+export const LOCK_FILE = process.env.ZFSYNC_ZFS_LOCK ?? path.join(tmpdir(), 'zfsync-zfs-tests.lock');
+let lock: { depth: number; holder: Promise<ChildProcess> } | undefined;
+
+function spawnLockHolder(waitSec: number): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('flock', ['-w', String(waitSec), LOCK_FILE, 'cat'], { stdio: 'pipe' });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`could not lock ${LOCK_FILE} within ${waitSec}s (flock exit ${code})`)));
+    child.stdout.once('data', () => resolve(child)); // `cat` echoed: flock holds the lock
+    child.stdin.write('locked\n');
+  });
+}
+
+/** Take the machine-wide zfs test lock (re-entrant within this process). */
+export async function acquireZfsLock(waitSec = 900): Promise<void> {
+  if (lock) {
+    lock.depth++;
+  } else {
+    const holder = spawnLockHolder(waitSec);
+    lock = { depth: 1, holder };
+    holder.catch(() => { if (lock?.holder === holder) lock = undefined; });
+  }
+  await lock.holder;
+}
+
+export async function releaseZfsLock(): Promise<void> {
+  if (!lock || --lock.depth > 0) return;
+  const holder = lock.holder;
+  lock = undefined;
+  const child = await holder.catch(() => undefined);
+  if (child && child.exitCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.stdin?.end();
+    await exited;
+  }
+}
+
 // ---- pools --------------------------------------------------------------------------------
 
 let poolCounter = 0;
@@ -90,19 +134,24 @@ export async function poolExists(name: string): Promise<boolean> {
 
 /**
  * One pool per label, each on a sparse file in a fresh temp dir, with a name unique to this
- * process and test (`zt<label><pid36><n36>`). Destroyed (with retries) after the test.
- * Returns label -> pool name.
+ * process and test (`zt<label><pid36><n36>`). Holds the machine-wide zfs test lock until the
+ * test ends; then destroys the pools (with retries). Returns label -> pool name.
  */
 export async function makePools<L extends string>(t: TestContext, labels: readonly L[], sizeMiB = 512): Promise<Record<L, string>> {
-  const dir = await fs.mkdtemp(path.join(tmpdir(), 'zfsync-pools-'));
+  await acquireZfsLock();
+  const dir = await fs.mkdtemp(path.join(tmpdir(), 'zfsync-pools-')).catch(async (e: unknown) => {
+    await releaseZfsLock();
+    throw e;
+  });
   const created: string[] = [];
   t.after(async () => {
     const errors: string[] = [];
     for (const pool of created) {
       await retryBusy(() => zpool(['destroy', '-f', pool]), 20).catch((e: unknown) => errors.push(String(e)));
     }
-    await fs.rm(dir, { recursive: true, force: true });
-    if (errors.length > 0) throw new Error(`pool cleanup failed: ${errors.join('; ')}`);
+    if (errors.length === 0) await fs.rm(dir, { recursive: true, force: true }); // else keep the pool files
+    await releaseZfsLock();
+    if (errors.length > 0) throw new Error(`pool cleanup failed (files kept in ${dir}): ${errors.join('; ')}`);
   });
   const result = {} as Record<L, string>;
   for (const label of labels) {
