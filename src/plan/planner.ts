@@ -1,10 +1,13 @@
 // The planner: a pure function of (spec, state, now) -> plan. No I/O.
 import { targetDatasetFor } from '../spec/mapping.js';
-import type { Action, Dataset, HostState, Plan, PlanSummary, ReceiveOptions, SendAction, Spec, State } from '../types.js';
+import type { Action, Dataset, HostState, Plan, ReceiveOptions, SendAction, Spec, State } from '../types.js';
 import { diffPair, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
 import { compareDatasetNames, selectDatasets } from './select.js';
 import { snapshotName } from './snapshot-names.js';
 import { snapshotCommands, snapshotDue } from './snapshots.js';
+import { summarize } from './summary.js';
+
+export { hasChanges } from './summary.js';
 
 type NewAction = Action extends infer A ? (A extends Action ? Omit<A, 'id'> : never) : never;
 
@@ -202,36 +205,4 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
       return b.add(a);
     }
   }
-}
-
-export function summarize(actions: readonly Action[]): PlanSummary {
-  const s: PlanSummary = { sends: 0, sendBytes: 0, sendsWithoutSize: 0, snapshots: 0, creates: 0, destroys: 0, rollbacks: 0, conflicts: 0 };
-  for (const a of actions) {
-    switch (a.kind) {
-      case 'send':
-        s.sends++;
-        if (a.bytes === undefined) s.sendsWithoutSize++;
-        else s.sendBytes += a.bytes;
-        break;
-      case 'snapshot':
-        s.snapshots++;
-        break;
-      case 'create':
-        s.creates++;
-        break;
-      case 'rollback':
-        s.rollbacks++;
-        s.destroys += a.destroys.length;
-        break;
-      case 'conflict':
-        s.conflicts++;
-        break;
-    }
-  }
-  return s;
-}
-
-/** Anything to show: actions to run, or conflicts that need a person (both make --detailed-exitcode 2). */
-export function hasChanges(p: Plan): boolean {
-  return p.actions.length > 0;
 }
