@@ -1,6 +1,6 @@
 import { shellJoin } from './quote.js';
 import { runProcess, spawnProcess } from './process.js';
-import type { Argv, CommandRunner, ProcessResult, RunOptions, RunningProcess } from './runner.js';
+import type { Argv, CommandRunner, ProcessResult, RunOptions, RunningProcess, SpawnOptions } from './runner.js';
 
 /** This machine. With `sudo`, every command runs through `sudo -n`. */
 export class LocalRunner implements CommandRunner {
@@ -13,8 +13,9 @@ export class LocalRunner implements CommandRunner {
   run(argv: Argv, options?: RunOptions): Promise<ProcessResult> {
     return runProcess(this.wrap(argv), options);
   }
-  spawn(argv: Argv): RunningProcess {
-    return spawnProcess(this.wrap(argv));
+  readonly directStdin: boolean = true;
+  spawn(argv: Argv, options: SpawnOptions = {}): RunningProcess {
+    return spawnProcess(this.wrap(argv), undefined, options.stdin);
   }
   describe(argv: Argv): string {
     return shellJoin(this.wrap(argv));

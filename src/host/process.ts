@@ -1,6 +1,7 @@
 // One process wrapper (zx style): spawn an argv, never through a shell, and get back a rich
 // result: exit code, signal, stdout, the tail of stderr and the duration.
 import { spawn as nodeSpawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import type { Argv, ProcessResult, RunOptions, RunningProcess } from './runner.js';
 
 const STDERR_TAIL_BYTES = 8192;
@@ -21,16 +22,17 @@ class Tail {
   }
 }
 
-export function spawnProcess(argv: Argv, env?: NodeJS.ProcessEnv): RunningProcess {
+export function spawnProcess(argv: Argv, env?: NodeJS.ProcessEnv, stdin?: Readable): RunningProcess {
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error('spawnProcess: empty argv');
   const started = performance.now();
-  const child = nodeSpawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
+  const child = nodeSpawn(cmd, args, { stdio: [stdin ?? 'pipe', 'pipe', 'pipe'], env: env ?? process.env });
   const tail = new Tail();
-  child.stderr.on('data', (c: Buffer) => tail.push(c));
+  const stdout = child.stdout!;
+  child.stderr!.on('data', (c: Buffer) => tail.push(c));
   // A consumer that stops reading (or a peer that exits) must not crash the process.
-  child.stdin.on('error', () => {});
-  child.stdout.on('error', () => {});
+  child.stdin?.on('error', () => {});
+  stdout.on('error', () => {});
   let spawnError: Error | undefined;
   const done = new Promise<ProcessResult>((resolve) => {
     child.on('error', (err) => {
@@ -48,22 +50,23 @@ export function spawnProcess(argv: Argv, env?: NodeJS.ProcessEnv): RunningProces
       });
     });
   });
-  return {
+  const running: RunningProcess = {
     argv,
     stdin: child.stdin,
-    stdout: child.stdout,
+    stdout,
     done,
     kill: (signal: NodeJS.Signals = 'SIGTERM') => {
       child.kill(signal);
     },
   };
+  return child.pid === undefined ? running : { ...running, pid: child.pid };
 }
 
 export async function runProcess(argv: Argv, options: RunOptions = {}, env?: NodeJS.ProcessEnv): Promise<ProcessResult> {
   const p = spawnProcess(argv, env);
   const out: Buffer[] = [];
   p.stdout.on('data', (c: Buffer) => out.push(c));
-  p.stdin.end(options.input ?? '');
+  p.stdin?.end(options.input ?? '');
   let timer: NodeJS.Timeout | undefined;
   if (options.timeoutMs) timer = setTimeout(() => p.kill('SIGKILL'), options.timeoutMs);
   const result = await p.done;

@@ -23,10 +23,21 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+export interface SpawnOptions {
+  /**
+   * Feed the child's stdin from this stream. A runner that can hands the stream's file
+   * descriptor to the child, so the data never passes through JavaScript.
+   */
+  stdin?: Readable;
+}
+
 /** A process whose streams the caller wires up (sends and receives). */
 export interface RunningProcess {
   readonly argv: Argv;
-  readonly stdin: Writable;
+  /** The local pid, where there is one (for progress sampling). */
+  readonly pid?: number;
+  /** Null when stdin was connected with SpawnOptions.stdin. */
+  readonly stdin: Writable | null;
   readonly stdout: Readable;
   /** Resolves when the process has exited and its stderr is drained. Never rejects. */
   readonly done: Promise<ProcessResult>;
@@ -39,7 +50,9 @@ export interface CommandRunner {
   /** Run to completion, collecting stdout. Never rejects for a non-zero exit; inspect the result. */
   run(argv: Argv, options?: RunOptions): Promise<ProcessResult>;
   /** Start a process with piped stdin/stdout. */
-  spawn(argv: Argv): RunningProcess;
+  spawn(argv: Argv, options?: SpawnOptions): RunningProcess;
+  /** True when `spawn` with `stdin` passes the descriptor itself (no copy through JavaScript). */
+  readonly directStdin: boolean;
   /** The command as a person would type it on that host (quoted), for dry runs and messages. */
   describe(argv: Argv): string;
   close(): Promise<void>;

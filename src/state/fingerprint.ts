@@ -9,10 +9,9 @@ export type Fingerprints = Record<string, Record<string, string>>;
 
 export function datasetFingerprint(d: Dataset | undefined): string {
   if (!d) return 'absent';
-  const h = createHash('sha256');
-  h.update(`${d.guid}|${d.placeholder ? 'p' : ''}|${d.resumeToken ?? ''}`);
-  for (const s of d.snapshots) h.update(`|${s.name}:${s.guid}`);
-  return h.digest('hex').slice(0, 16);
+  let text = `${d.guid}|${d.placeholder ? 'p' : ''}|${d.resumeToken ?? ''}`;
+  for (const s of d.snapshots) text += `|${s.name}:${s.guid}`;
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 const ancestors = (name: string): string[] => {
