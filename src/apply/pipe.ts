@@ -1,19 +1,17 @@
 // zfs send | zfs receive between two runners, with a byte count for progress. Errors of
-// either side fail the step with that process's own message.
-import { readFile } from 'node:fs/promises';
+// any process fail the step with that process's own message.
 import type { CommandRunner, ProcessResult, RunningProcess } from '../host/runner.js';
 
 export interface PipeResult {
-  /** Bytes that went through; sampled (so possibly a little short) on a direct hand-off. */
-  bytes?: number;
-  send: ProcessResult;
-  receive: ProcessResult;
-  /** Undefined when both sides succeeded. */
+  bytes: number;
+  /** The processes in stream order (send, [counter,] receive). */
+  results: ProcessResult[];
+  /** Undefined when every process succeeded. */
   error?: string;
 }
 
 const failed = (r: ProcessResult) => r.exitCode !== 0;
-/** A sender that died only because its reader went away (a pipe gives EPIPE, a socket pair ECONNRESET). */
+/** A writer that died only because its reader went away (a pipe gives EPIPE, a socket pair ECONNRESET). */
 const readerGone = (r: ProcessResult) => r.signal === 'SIGPIPE' || r.signal === 'SIGTERM' || /broken pipe|connection reset by peer/i.test(r.stderrTail);
 
 function describeFailure(what: string, runner: CommandRunner, r: ProcessResult): string {
@@ -22,22 +20,31 @@ function describeFailure(what: string, runner: CommandRunner, r: ProcessResult):
   return `${what} on ${runner.host} failed (${status})${msg ? `: ${msg}` : ''}`;
 }
 
-/** Bytes a local process has written so far (Linux /proc), or undefined. */
-async function bytesWritten(pid: number): Promise<number | undefined> {
-  try {
-    const m = /^wchar:\s*(\d+)$/m.exec(await readFile(`/proc/${pid}/io`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * Counts the stream between two local processes without copying it through JavaScript:
+ * `dd bs=1M status=progress` relays it in 1 MiB blocks and reports the byte count on stderr
+ * every second and, exactly, when it ends.
+ */
+export const COUNTER_ARGV = ['dd', 'bs=1M', 'status=progress'] as const;
+
+const DD_BYTES = /(\d+) bytes/g;
+
+function lastByteCount(text: string): number | undefined {
+  let n: number | undefined;
+  for (const m of text.matchAll(DD_BYTES)) n = Number(m[1]);
+  return n;
 }
 
-const SAMPLE_MS = 200;
+interface Stage {
+  what: string;
+  runner: CommandRunner;
+  process: RunningProcess;
+}
 
 /**
- * When the receiver's runner can take the sender's stdout as its stdin (both local), the
- * stream goes from process to process without passing through JavaScript, and progress is
- * sampled from the sender's I/O counters. Otherwise it is relayed and counted here.
+ * Local to local, each process's stdout is handed to the next as its stdin (descriptors, no
+ * copy through JavaScript), with a counting `dd` in the middle. Otherwise the stream is relayed
+ * and counted here (remote hosts will go this way).
  */
 export async function runPipe(
   sendRunner: CommandRunner,
@@ -48,52 +55,57 @@ export async function runPipe(
 ): Promise<PipeResult> {
   const sender = sendRunner.spawn(sendArgv);
   sender.stdin?.end();
-  const direct = recvRunner.directStdin && sendRunner.directStdin && sender.pid !== undefined;
-  let receiver: RunningProcess;
-  let bytes: number | undefined;
-  let sampler: NodeJS.Timeout | undefined;
+  const stages: Stage[] = [{ what: 'zfs send', runner: sendRunner, process: sender }];
+  let bytes = 0;
+  const direct = sendRunner.directStdin && recvRunner.directStdin;
   if (direct) {
-    receiver = recvRunner.spawn(recvArgv, { stdin: sender.stdout });
-    // The receiver holds its own copy; ours must go, or a dead receiver would leave the sender blocked.
+    const counter = recvRunner.spawn(COUNTER_ARGV, { stdin: sender.stdout });
+    // The child holds its own copy of each descriptor; ours must go, or a dead reader would leave its writer blocked.
     sender.stdout.destroy();
-    const pid = sender.pid!;
-    sampler = setInterval(() => {
-      void bytesWritten(pid).then((n) => {
-        if (n !== undefined && n > (bytes ?? 0)) {
-          bytes = n;
-          onBytes(n);
-        }
-      });
-    }, SAMPLE_MS);
-  } else {
-    receiver = recvRunner.spawn(recvArgv);
-    const stdin = receiver.stdin!;
-    bytes = 0;
-    sender.stdout.on('data', (chunk: Buffer) => {
-      bytes! += chunk.length;
-      onBytes(bytes!);
+    let pending = '';
+    counter.stderr.on('data', (chunk: Buffer) => {
+      pending = (pending + chunk.toString('latin1')).slice(-512);
+      const n = lastByteCount(pending);
+      if (n !== undefined && n > bytes) {
+        bytes = n;
+        onBytes(n);
+      }
     });
-    sender.stdout.pipe(stdin);
+    const receiver = recvRunner.spawn(recvArgv, { stdin: counter.stdout });
+    counter.stdout.destroy();
+    stages.push({ what: 'byte counter (dd)', runner: recvRunner, process: counter }, { what: 'zfs receive', runner: recvRunner, process: receiver });
+  } else {
+    const receiver = recvRunner.spawn(recvArgv);
+    sender.stdout.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      onBytes(bytes);
+    });
+    sender.stdout.pipe(receiver.stdin!);
+    stages.push({ what: 'zfs receive', runner: recvRunner, process: receiver });
   }
-  // A receiver that exits early must not leave the sender blocked on a full pipe.
-  const receive = await receiver.done.then((r) => {
-    if (failed(r)) {
-      // Closing our end gives the sender EPIPE even where SIGTERM reaches only a wrapper.
-      sender.stdout.unpipe();
-      sender.stdout.destroy();
-      sender.kill('SIGTERM');
+
+  // When the receiver fails, stop everything upstream of it so nothing blocks on a full pipe.
+  const last = stages[stages.length - 1]!;
+  void last.process.done.then((r) => {
+    if (!failed(r)) return;
+    for (const s of stages.slice(0, -1)) {
+      s.process.stdout.destroy();
+      s.process.kill('SIGTERM');
     }
-    return r;
   });
-  const send = await sender.done;
-  if (sampler) clearInterval(sampler);
-  const result: PipeResult = { send, receive };
-  if (bytes !== undefined) result.bytes = bytes;
+  const results = await Promise.all(stages.map((s) => s.process.done));
+  if (direct) bytes = lastByteCount(results[1]!.stderrTail) ?? bytes;
+
+  const result: PipeResult = { bytes, results };
+  // Report the processes that failed on their own; a writer whose reader died is only a consequence.
   const errors: string[] = [];
-  if (failed(receive)) errors.push(describeFailure('zfs receive', recvRunner, receive));
-  if (failed(send) && !(failed(receive) && readerGone(send))) {
-    errors.unshift(describeFailure('zfs send', sendRunner, send));
-  }
+  stages.forEach((s, i) => {
+    const r = results[i]!;
+    if (!failed(r)) return;
+    const downstreamFailed = results.slice(i + 1).some(failed);
+    if (downstreamFailed && readerGone(r)) return;
+    errors.push(describeFailure(s.what, s.runner, r));
+  });
   if (errors.length) result.error = errors.join('\n');
   return result;
 }

@@ -29,7 +29,8 @@ export function spawnProcess(argv: Argv, env?: NodeJS.ProcessEnv, stdin?: Readab
   const child = nodeSpawn(cmd, args, { stdio: [stdin ?? 'pipe', 'pipe', 'pipe'], env: env ?? process.env });
   const tail = new Tail();
   const stdout = child.stdout!;
-  child.stderr!.on('data', (c: Buffer) => tail.push(c));
+  const stderr = child.stderr!;
+  stderr.on('data', (c: Buffer) => tail.push(c));
   // A consumer that stops reading (or a peer that exits) must not crash the process.
   child.stdin?.on('error', () => {});
   stdout.on('error', () => {});
@@ -54,6 +55,7 @@ export function spawnProcess(argv: Argv, env?: NodeJS.ProcessEnv, stdin?: Readab
     argv,
     stdin: child.stdin,
     stdout,
+    stderr,
     done,
     kill: (signal: NodeJS.Signals = 'SIGTERM') => {
       child.kill(signal);

@@ -39,6 +39,8 @@ export interface RunningProcess {
   /** Null when stdin was connected with SpawnOptions.stdin. */
   readonly stdin: Writable | null;
   readonly stdout: Readable;
+  /** Live stderr (its tail also lands in the result). */
+  readonly stderr: Readable;
   /** Resolves when the process has exited and its stderr is drained. Never rejects. */
   readonly done: Promise<ProcessResult>;
   kill(signal?: NodeJS.Signals): void;
