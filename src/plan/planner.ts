@@ -101,7 +101,6 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
       const steps = diffPair({
         sourceName: name,
         sourceSnapshots: snaps,
-        source: src,
         targetName,
         target: tgt,
         targetSpec: target,

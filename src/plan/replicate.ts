@@ -23,8 +23,6 @@ export interface PairInput {
   sourceName: string;
   /** Existing snapshots, oldest first, plus the one this plan takes (last), if any. */
   sourceSnapshots: readonly PlannedSnapshot[];
-  /** The live source dataset (its `written`/`referenced` size a planned snapshot). */
-  source: Dataset;
   targetName: string;
   target: Dataset | undefined;
   targetSpec: TargetSpec;
