@@ -230,7 +230,7 @@ function dataPathSection(d: DataPathResult): string[] {
       'spec load, capability probe, state read, plan, the placeholder `zfs create` zfs-fuse needs (it has no `recv -u`/`-o`), `zfs send | dd bs=1M status=progress | zfs receive -F` with the descriptors handed from process to process (the counting `dd` gives exact bytes; no byte passes through Node), and the follow-up `zfs inherit`. ' +
       'Every copy is destroyed before the next run. MB/s = stream bytes / 10⁶ / seconds.' +
       (fdp.length
-        ? ' A third contender, **fd pipe**, is an experiment and not zfsync code: Node spawns `zfs send` and hands its stdout (the socket pair libuv creates for a child\'s stdio) to `zfs recv` as stdin, so the stream goes from process to process through the kernel and never through JavaScript: zfsync's own path without its counting `dd` hop. That it beats the shell pipe is probably the socket pair\'s larger buffer against a 64 KiB pipe (fewer wake-ups); not investigated further.'
+        ? ' A third contender, **fd pipe**, is an experiment and not zfsync code: Node spawns `zfs send` and hands its stdout (the socket pair libuv creates for a child\'s stdio) to `zfs recv` as stdin, so the stream goes from process to process through the kernel and never through JavaScript: zfsync\'s own path without its counting `dd` hop. That it beats the shell pipe is probably the socket pair\'s larger buffer against a 64 KiB pipe (fewer wake-ups); not investigated further.'
         : ''),
     '',
     `| run | raw pipe | zfsync apply | zfsync / raw | zfsync send action alone | zfsync overhead outside the send | Node CPU during apply |${fdp.length ? ' fd pipe (experiment) |' : ''}`,
