@@ -27,10 +27,7 @@ if zpool list >/dev/null 2>&1; then
   [[ ${#did[@]} -gt 0 ]] || did+=("zfs already available")
 else
   need_root "start zfs-fuse"
-  pid=$(cat "$PIDFILE" 2>/dev/null || true)
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == zfs-fuse ]]; then
-    did+=("zfs-fuse already running (pid $pid)")
-  else
+  start_daemon() {
     [[ -e /dev/fuse ]] || die "/dev/fuse is missing: zfs-fuse cannot run here"
     rm -f "$PIDFILE"
     # The daemon outlives us: close every fd it would inherit (a caller's pipe kept open by it
@@ -41,10 +38,23 @@ else
       exec zfs-fuse --no-kstat-mount -p "$PIDFILE" </dev/null >/dev/null ) ||
       die "zfs-fuse failed to start (another zfs-fuse holding /var/lock/zfs/zfs_lock?)"
     did+=("started zfs-fuse (pid $(cat "$PIDFILE" 2>/dev/null || echo '?'))")
+  }
+  alive() { [[ -n $1 ]] && kill -0 "$1" 2>/dev/null && [[ $(cat "/proc/$1/comm" 2>/dev/null) == zfs-fuse ]]; }
+  pid=$(cat "$PIDFILE" 2>/dev/null || true)
+  if alive "$pid"; then
+    did+=("zfs-fuse already running (pid $pid)")
+  else
+    start_daemon
   fi
   start=$SECONDS
+  restarted=0
   until err=$(zpool list 2>&1 >/dev/null); do
     (( SECONDS - start < TIMEOUT )) || die "zfs-fuse did not answer 'zpool list' within ${TIMEOUT}s: $err"
+    # A daemon that was shutting down when we looked: start a new one once it is gone.
+    if (( ! restarted )) && ! alive "$(cat "$PIDFILE" 2>/dev/null || true)"; then
+      restarted=1
+      start_daemon
+    fi
     sleep 0.3
   done
   did+=("zpool list ok after $((SECONDS - start))s")
