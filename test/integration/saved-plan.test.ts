@@ -119,3 +119,20 @@ test('apply --dry-run prints every command in order and changes nothing', async 
   ]);
   assert.match(r.stdout, /Dry run: 6 actions shown, nothing changed\./);
 });
+
+test('apply asks first: anything but "yes" changes nothing; "yes" applies', async (t) => {
+  if (!(await requireZfs(t))) return;
+  const { src, dst, spec } = await setup(t);
+  const before = await stateDigest([src, dst]);
+  const declined = await zfsync(['apply', '-c', spec], { now: T0, stdin: 'y\n' });
+  assert.equal(declined.code, 1);
+  assert.match(declined.stdout, /Do you want to perform these actions\?/);
+  assert.match(declined.stderr, /Apply cancelled: nothing was changed\./);
+  assert.equal(await stateDigest([src, dst]), before);
+  const noInput = await zfsync(['apply', '-c', spec], { now: T0 });
+  assert.equal(noInput.code, 1, 'end of input declines');
+  const accepted = await zfsync(['apply', '-c', spec], { now: T0, stdin: 'yes\n' });
+  assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
+  assert.match(accepted.stdout, /Apply: 6 done, 0 failed, 0 skipped\./);
+});
+
