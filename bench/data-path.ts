@@ -10,9 +10,9 @@ import * as fs from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { run as zfsyncRun } from '../src/cli/main.js';
 import { PROBE_SCRIPT, describeCapabilities, parseProbe } from '../src/zfs/capabilities.js';
+import { zfsync } from '../test/helpers/cli.js';
+import { retryBusy } from '../test/helpers/zfs.js';
 import { hotSpots, type CpuProfile, type HotSpot } from './profile.js';
 
 // zfs and zpool live in /usr/sbin, which a non-login PATH may lack.
@@ -31,16 +31,6 @@ const zfs = (args: readonly string[]) => sh('zfs', args);
 const zpool = (args: readonly string[]) => sh('zpool', args);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function retryBusy<T>(fn: () => Promise<T>, attempts = 20, delayMs = 500): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (i >= attempts || !/busy/i.test(String(e))) throw e;
-      await sleep(delayMs);
-    }
-  }
-}
 
 const poolExists = (name: string) => zpool(['list', '-H', '-o', 'name', name]).then(() => true, () => false);
 
@@ -126,16 +116,7 @@ function fdPipe(snapshot: string, target: string): Promise<void> {
 }
 
 /** One in-process `zfsync apply`; its stdout (JSON events) is returned. */
-async function zfsyncApply(args: string[], now: Date): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await zfsyncRun(args, { stdout, stderr, stdin: Readable.from([]), env: { NO_COLOR: '1' }, now: () => now });
-  return { code, stdout: out, stderr: err };
-}
+const zfsyncApply = (args: string[], now: Date) => zfsync(args, { now });
 
 interface EventLine {
   type?: string;

@@ -22,27 +22,15 @@ import { BENCH_SPEC, SOURCE_POOL, TARGET_POOL, datasetCount, shapeFor, writeSynt
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
+import { OPENZFS } from '../test/helpers/state-builder.js';
+
 const PROBE_FIXTURE = path.join(ROOT, 'test/fixtures/openzfs-2.1/probe.txt');
 const SELF = fileURLToPath(import.meta.url);
 const NOW = new Date(Date.UTC(2025, 0, 10, 12, 0, 0));
 
 // ---------------------------------------------------------------- capabilities
 
-const ALL_CAPS: Capabilities = {
-  implementation: 'openzfs',
-  version: '2.1 (synthetic)',
-  listParsable: true,
-  multiSnapshot: true,
-  receiveNoMount: true,
-  receiveProperties: true,
-  resumable: true,
-  written: true,
-  bookmarks: true,
-  holds: true,
-  rawSend: true,
-  compressedSend: true,
-  largeBlocks: true,
-};
+const ALL_CAPS: Capabilities = { ...OPENZFS, version: '2.1 (synthetic)' };
 
 /** The probe output the fake runner answers with, and what it parses to. */
 function probe(): { text: string; caps: Capabilities; from: string } {
