@@ -56,11 +56,6 @@ export class StalePlanError extends ZfsyncError {
   }
 }
 
-/** A zfs (or other) command failed; carries the process's own stderr. */
-export class CommandError extends ZfsyncError {
-  override name = 'CommandError';
-}
-
 /** A host could not be reached or read. */
 export class HostError extends ZfsyncError {
   override name = 'HostError';

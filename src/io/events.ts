@@ -13,5 +13,3 @@ export type ZfsyncEvent =
   | { type: 'apply-done'; done: number; failed: number; skipped: number; conflicts: number; dryRun: boolean };
 
 export type Emit = (event: ZfsyncEvent) => void;
-
-export const silent: Emit = () => {};

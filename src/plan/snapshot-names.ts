@@ -8,11 +8,6 @@ export function snapshotName(prefix: string, now: Date): string {
 
 const STAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
-/** True when `name` is one of zfsync's snapshots for this prefix. */
-export function isOwnSnapshot(prefix: string, name: string): boolean {
-  return ownSnapshotTime(prefix, name) !== undefined;
-}
-
 /**
  * The time (unix seconds) encoded in one of zfsync's snapshot names. Scheduling uses this
  * rather than the `creation` property so that it follows the clock that named the snapshot.

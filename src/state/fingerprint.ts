@@ -21,25 +21,21 @@ const ancestors = (name: string): string[] => {
 };
 
 /** Every dataset the planner reads for this spec, by host: selected sources, their targets and the targets' ancestors. */
-export function involvedDatasets(spec: Spec, state: State): Map<string, Set<string>> {
+function involvedDatasets(spec: Spec, selections: Map<string, { datasets: string[]; missingRoots: string[] }>): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   const add = (host: string, name: string) => {
     let set = out.get(host);
     if (!set) out.set(host, (set = new Set()));
     set.add(name);
   };
-  const selections = new Map<string, string[]>();
   for (const source of Object.values(spec.sources)) {
-    const hs = state.hosts[source.host];
-    if (!hs) continue;
-    const sel = selectDatasets(source, hs);
-    selections.set(source.name, sel.datasets);
-    for (const d of [...sel.datasets, ...sel.missingRoots]) add(source.host, d);
+    const sel = selections.get(source.name);
+    if (sel) for (const d of [...sel.datasets, ...sel.missingRoots]) add(source.host, d);
   }
   for (const pair of spec.replicate) {
     const target = spec.targets[pair.to];
     if (!target) continue;
-    for (const d of selections.get(pair.from) ?? []) {
+    for (const d of selections.get(pair.from)?.datasets ?? []) {
       const t = targetDatasetFor(target, d);
       add(target.host, t);
       for (const a of ancestors(t)) add(target.host, a);
@@ -49,18 +45,22 @@ export function involvedDatasets(spec: Spec, state: State): Map<string, Set<stri
 }
 
 export function fingerprints(spec: Spec, state: State): Fingerprints {
+  const selections = new Map<string, { datasets: string[]; missingRoots: string[] }>();
+  for (const source of Object.values(spec.sources)) {
+    const hs = state.hosts[source.host];
+    if (hs) selections.set(source.name, selectDatasets(source, hs));
+  }
   const out: Fingerprints = {};
-  for (const [host, names] of involvedDatasets(spec, state)) {
+  for (const [host, names] of involvedDatasets(spec, selections)) {
     const hs = state.hosts[host]!;
     const fp: Record<string, string> = {};
     for (const n of [...names].sort()) fp[n] = datasetFingerprint(hs.datasets.get(n));
     out[host] = fp;
   }
   for (const source of Object.values(spec.sources)) {
-    const hs = state.hosts[source.host];
-    if (!hs) continue;
-    const selected = selectDatasets(source, hs).datasets.join('\n');
-    (out[source.host] ??= {})[`selection of source ${source.name}`] = createHash('sha256').update(selected).digest('hex').slice(0, 16);
+    const sel = selections.get(source.name);
+    if (!sel) continue;
+    (out[source.host] ??= {})[`selection of source ${source.name}`] = createHash('sha256').update(sel.datasets.join('\n')).digest('hex').slice(0, 16);
   }
   return out;
 }
