@@ -51,7 +51,7 @@ export function spawnProcess(argv: Argv, env?: NodeJS.ProcessEnv, stdin?: Readab
       });
     });
   });
-  const running: RunningProcess = {
+  return {
     argv,
     stdin: child.stdin,
     stdout,
@@ -61,7 +61,6 @@ export function spawnProcess(argv: Argv, env?: NodeJS.ProcessEnv, stdin?: Readab
       child.kill(signal);
     },
   };
-  return child.pid === undefined ? running : { ...running, pid: child.pid };
 }
 
 export async function runProcess(argv: Argv, options: RunOptions = {}, env?: NodeJS.ProcessEnv): Promise<ProcessResult> {

@@ -34,8 +34,6 @@ export interface SpawnOptions {
 /** A process whose streams the caller wires up (sends and receives). */
 export interface RunningProcess {
   readonly argv: Argv;
-  /** The local pid, where there is one (for progress sampling). */
-  readonly pid?: number;
   /** Null when stdin was connected with SpawnOptions.stdin. */
   readonly stdin: Writable | null;
   readonly stdout: Readable;
