@@ -83,6 +83,7 @@ const kib = (bytes: number) => Math.round(bytes / 1024);
 class FakeRunner implements CommandRunner {
   readonly directStdin = false;
   readonly host = 'local';
+  readonly zfsCommand = ['zfs'];
   listCalls = 0;
   constructor(
     private readonly probeText: string,

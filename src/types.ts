@@ -122,6 +122,18 @@ export interface Capabilities {
   compressedSend: boolean;
   /** `zfs send -L` and `-e`. */
   largeBlocks: boolean;
+  /** Transport helpers found on the host's PATH (not zfs features, but probed with them). */
+  tools: HostTools;
+}
+
+export interface HostTools {
+  zstd: boolean;
+  lz4: boolean;
+  gzip: boolean;
+  mbuffer: boolean;
+  pv: boolean;
+  /** GNU `dd status=progress` (coreutils 8.24+), used to count local streams. */
+  ddProgress: boolean;
 }
 
 export interface Snapshot {

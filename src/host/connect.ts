@@ -9,7 +9,7 @@ export function connectHosts(spec: Spec, hosts: Iterable<string>): Map<string, C
   for (const name of hosts) {
     const h = spec.hosts[name];
     if (!h || h.ssh) throw new NotSupportedError(`not supported yet: hosts.${name}.ssh`);
-    out.set(name, new LocalRunner(h.sudo));
+    out.set(name, new LocalRunner({ zfs: h.zfs, sudo: h.sudo }));
   }
   return out;
 }

@@ -1,24 +1,37 @@
 import { shellJoin } from './quote.js';
 import { runProcess, spawnProcess } from './process.js';
-import type { Argv, CommandRunner, ProcessResult, RunOptions, RunningProcess, SpawnOptions } from './runner.js';
+import {
+  PARSEABLE_ENV,
+  wrapZfs,
+  zfsCommandOf,
+  type Argv,
+  type CommandRunner,
+  type ProcessResult,
+  type RunOptions,
+  type RunningProcess,
+  type SpawnOptions,
+  type ZfsInvocation,
+} from './runner.js';
 
-/** This machine. With `sudo`, every command runs through `sudo -n`. */
+/** This machine. With `sudo`, zfs (and only zfs) runs through `sudo -n`. */
 export class LocalRunner implements CommandRunner {
-  readonly host = 'local';
-  constructor(private readonly sudo = false) {}
-
-  private wrap(argv: Argv): Argv {
-    return this.sudo ? ['sudo', '-n', '--', ...argv] : argv;
-  }
-  run(argv: Argv, options?: RunOptions): Promise<ProcessResult> {
-    return runProcess(this.wrap(argv), options);
-  }
+  readonly host: string = 'local';
+  readonly zfsCommand: Argv;
   readonly directStdin: boolean = true;
+  private readonly env = { ...process.env, ...PARSEABLE_ENV };
+
+  constructor(private readonly invocation: ZfsInvocation = { zfs: 'zfs', sudo: false }) {
+    this.zfsCommand = zfsCommandOf(invocation);
+  }
+
+  run(argv: Argv, options?: RunOptions): Promise<ProcessResult> {
+    return runProcess(wrapZfs(argv, this.invocation), options, this.env);
+  }
   spawn(argv: Argv, options: SpawnOptions = {}): RunningProcess {
-    return spawnProcess(this.wrap(argv), undefined, options.stdin);
+    return spawnProcess(wrapZfs(argv, this.invocation), this.env, options.stdin);
   }
   describe(argv: Argv): string {
-    return shellJoin(this.wrap(argv));
+    return shellJoin(wrapZfs(argv, this.invocation));
   }
   async close(): Promise<void> {}
 }

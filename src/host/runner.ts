@@ -1,5 +1,5 @@
 // The one interface every host is reached through. Local hosts spawn processes; SSH hosts
-// (later) run the same argv, shell-quoted, over one connection.
+// run the same argv, shell-quoted, as channels of one connection.
 import type { Readable, Writable } from 'node:stream';
 
 /** A command as an argv vector; never a shell string. */
@@ -47,6 +47,12 @@ export interface RunningProcess {
 export interface CommandRunner {
   /** The host's name in the spec (`local`, `nas`, ...). */
   readonly host: string;
+  /**
+   * How zfs is invoked there, as an argv prefix: `['zfs']`, or `['sudo', '-n', '--', '/usr/sbin/zfs']`
+   * with `sudo: true`. An argv whose first word is the host's zfs path gets this prefix from
+   * `run`/`spawn`; scripts receive it as their arguments (see `scriptArgv`).
+   */
+  readonly zfsCommand: Argv;
   /** Run to completion, collecting stdout. Never rejects for a non-zero exit; inspect the result. */
   run(argv: Argv, options?: RunOptions): Promise<ProcessResult>;
   /** Start a process with piped stdin/stdout. */
@@ -61,3 +67,34 @@ export interface CommandRunner {
 export function succeeded(r: ProcessResult): boolean {
   return r.exitCode === 0;
 }
+
+/** How a host runs zfs: the path there, and whether through `sudo -n` (zfs only, never anything else). */
+export interface ZfsInvocation {
+  zfs: string;
+  sudo: boolean;
+}
+
+export function zfsCommandOf(z: ZfsInvocation): string[] {
+  return z.sudo ? ['sudo', '-n', '--', z.zfs] : [z.zfs];
+}
+
+/** Puts `sudo -n --` in front of a zfs argv; any other command runs as it is. */
+export function wrapZfs(argv: Argv, z: ZfsInvocation): Argv {
+  return z.sudo && argv[0] === z.zfs ? ['sudo', '-n', '--', ...argv] : argv;
+}
+
+/**
+ * A multi-command script goes to `sh -s` on stdin (never as one `sh -c` argument: that is
+ * capped at 128 KiB and a csh login shell misreads it); the zfs command arrives as "$@".
+ */
+export function scriptArgv(runner: Pick<CommandRunner, 'zfsCommand'>): string[] {
+  return ['sh', '-s', '--', ...runner.zfsCommand];
+}
+
+/** Runs a script through `sh -s` and collects its output (small outputs only: the probe, estimates). */
+export function runScript(runner: CommandRunner, script: string, options: Omit<RunOptions, 'input'> = {}): Promise<ProcessResult> {
+  return runner.run(scriptArgv(runner), { ...options, input: script });
+}
+
+/** Tools whose output zfsync parses run in the C locale (a localised `dd` changes its byte count line). */
+export const PARSEABLE_ENV = { LC_ALL: 'C' } as const;

@@ -1,9 +1,9 @@
 // Reads the real state of every host the spec involves: a capability probe, then one
 // batched listing of the pools involved. Never one round trip per dataset.
 import { HostError } from '../errors.js';
-import type { CommandRunner } from '../host/runner.js';
+import { runScript, type CommandRunner } from '../host/runner.js';
 import type { HostState, Spec, State } from '../types.js';
-import { PROBE_SCRIPT, parseProbe } from '../zfs/capabilities.js';
+import { PROBE_SCRIPT, parseProbe, probeProblem } from '../zfs/capabilities.js';
 import { parseStateOutput, stateReadArgv } from '../zfs/state-read.js';
 
 const poolOf = (dataset: string): string => dataset.split('/')[0]!;
@@ -25,11 +25,13 @@ export function poolsToRead(spec: Spec): Map<string, Set<string>> {
 }
 
 export async function readHostState(runner: CommandRunner, zfs: string, pools: readonly string[]): Promise<HostState> {
-  const probe = await runner.run(['sh', '-c', PROBE_SCRIPT, 'sh', zfs]);
-  const caps = parseProbe(probe.stdout);
+  const probe = await runScript(runner, PROBE_SCRIPT);
   if (!/@@end/.test(probe.stdout)) {
     throw new HostError(`${runner.host}: capability probe failed: ${probe.stderrTail.trim() || `exit ${probe.exitCode}`}`);
   }
+  const problem = probeProblem(probe.stdout);
+  if (problem) throw new HostError(`${runner.host}: ${problem}`);
+  const caps = parseProbe(probe.stdout);
   const argv = stateReadArgv(zfs, caps, pools);
   const result = await runner.run(argv);
   if (result.exitCode !== 0) {

@@ -1,15 +1,46 @@
 // Capability probe: one shell round trip per host that prints `zfs version`, the command
-// usage and the property table; the flags each command lists tell what this zfs can do.
-import type { Capabilities } from '../types.js';
+// usage, the property table and which transport tools exist; the flags each command lists
+// tell what this zfs can do.
+import type { Capabilities, HostTools } from '../types.js';
 
-/** Run as `sh -c PROBE_SCRIPT sh <zfs-path>`; the zfs path arrives as $1, never spliced in. */
+export const TRANSPORT_TOOLS = ['zstd', 'lz4', 'gzip', 'mbuffer', 'pv'] as const;
+
+/** Fed to `sh -s` with the zfs command (maybe behind `sudo -n`) as "$@", never spliced in. */
 export const PROBE_SCRIPT = [
-  'z="$1"',
-  'echo "@@version"; "$z" version 2>&1',
-  'echo "@@usage"; "$z" 2>&1',
-  'echo "@@props"; "$z" get -? 2>&1',
+  'echo "@@version"; "$@" version 2>&1',
+  'echo "@@usage"; "$@" 2>&1',
+  'echo "@@props"; "$@" get -? 2>&1',
+  'echo "@@tools"',
+  `for t in ${TRANSPORT_TOOLS.join(' ')}; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done`,
+  'dd if=/dev/null of=/dev/null status=progress 2>/dev/null && echo dd-progress',
   'echo "@@end"',
-].join('\n');
+].join('\n') + '\n';
+
+export const NO_TOOLS: HostTools = { zstd: false, lz4: false, gzip: false, mbuffer: false, pv: false, ddProgress: false };
+
+function parseTools(section: string | undefined): HostTools {
+  const found = new Set((section ?? '').split('\n').map((l) => l.trim()));
+  const tools: HostTools = { ...NO_TOOLS };
+  for (const t of TRANSPORT_TOOLS) tools[t] = found.has(t);
+  tools.ddProgress = found.has('dd-progress');
+  return tools;
+}
+
+/** Why the probe could not run zfs at all (missing command, sudo asking for a password), if so. */
+export function probeProblem(output: string): string | undefined {
+  const s = sections(output);
+  const first = (s.version ?? '') + (s.usage ?? '');
+  if (/sudo: (a password is required|a terminal is required)/.test(first)) {
+    return 'sudo asks for a password to run zfs: add a NOPASSWD rule for zfs only (zfsync permissions prints it)';
+  }
+  if (/sudo: .*(command not found|not allowed|may not run)/i.test(first) || /is not allowed to execute/.test(first)) {
+    return `sudo refuses to run zfs: ${first.split('\n').find((l) => /sudo/.test(l))?.trim()}`;
+  }
+  if (/(not found|No such file or directory)/.test(first) && !/^\s*(usage:|zfs-)/m.test(first)) {
+    return `zfs command not found (${first.split('\n').find((l) => /not found|No such file/.test(l))?.trim()}); set hosts.<name>.zfs to its path`;
+  }
+  return undefined;
+}
 
 function sections(output: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -65,6 +96,7 @@ export function parseProbe(output: string): Capabilities {
     rawSend: send.flags.has('w'),
     compressedSend: send.flags.has('c'),
     largeBlocks: send.flags.has('L') && send.flags.has('e'),
+    tools: parseTools(s.tools),
   };
   if (openzfs) caps.version = versionLine.replace(/^zfs-/, '');
   return caps;

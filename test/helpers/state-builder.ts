@@ -15,6 +15,7 @@ export const LEGACY: Capabilities = {
   rawSend: false,
   compressedSend: false,
   largeBlocks: false,
+  tools: { zstd: false, lz4: false, gzip: true, mbuffer: false, pv: false, ddProgress: true },
 };
 
 export const OPENZFS: Capabilities = {
@@ -31,6 +32,7 @@ export const OPENZFS: Capabilities = {
   rawSend: true,
   compressedSend: true,
   largeBlocks: true,
+  tools: { zstd: true, lz4: true, gzip: true, mbuffer: true, pv: false, ddProgress: true },
 };
 
 let guidCounter = 1000n;
