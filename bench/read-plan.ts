@@ -111,6 +111,9 @@ class FakeRunner implements CommandRunner {
   spawn(): RunningProcess {
     throw new Error('not used');
   }
+  spawnPipeline(): never {
+    throw new Error('not used');
+  }
   describe(argv: Argv): string {
     return argv.join(' ');
   }

@@ -35,11 +35,17 @@ export interface HostSpec {
 }
 
 export interface SshSpec {
+  /** A host name, address, or an alias from ~/.ssh/config. */
   host: string;
-  port: number;
+  /** Unset: ~/.ssh/config's Port, else 22. */
+  port?: number;
   user?: string;
   identity?: string;
   knownHosts?: string;
+  /** `SHA256:...` fingerprint the host key must have (instead of known_hosts). */
+  hostKey?: string;
+  /** Seconds. */
+  connectTimeout?: number;
 }
 
 export interface RetentionSpec {
@@ -87,6 +93,17 @@ export interface TargetSpec {
 export interface PairSpec {
   from: string;
   to: string;
+  transport: TransportSpec;
+}
+
+export type Compressor = 'zstd' | 'lz4' | 'gzip';
+
+export interface TransportSpec {
+  compress: 'auto' | Compressor | 'none';
+  /** Receive-side buffer in bytes; 0 for none. */
+  bufferBytes: number;
+  /** Bytes per second; undefined for no limit. */
+  bandwidthLimit?: number;
 }
 
 export interface UnsupportedUse {
@@ -177,6 +194,8 @@ export interface HostState {
 
 export interface State {
   hosts: Record<string, HostState>;
+  /** Hosts that could not be connected to or read, with the one-line reason: their pairs become conflicts. */
+  unreachable?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------- plan
@@ -244,6 +263,17 @@ export interface ReceiveOptions {
   force: boolean;
 }
 
+/** How a stream between two hosts travels (absent between pools of one host). */
+export interface SendTransport {
+  compress?: Compressor;
+  /** mbuffer on the receiving host. */
+  bufferBytes?: number;
+  /** Bytes per second. */
+  bandwidthLimit?: number;
+  /** Progress counts the uncompressed stream with dd on the sending host. */
+  countOnSender?: boolean;
+}
+
 export interface SendAction extends ActionBase {
   kind: 'send';
   mode: 'full' | 'incremental';
@@ -259,6 +289,7 @@ export interface SendAction extends ActionBase {
   /** Estimated stream size in bytes, where known. */
   bytes?: number;
   receive: ReceiveOptions;
+  transport?: SendTransport;
 }
 
 export interface RollbackAction extends ActionBase {

@@ -1,11 +1,13 @@
-// Runs a plan's actions in order. A failed action skips every action that depends on it;
-// independent actions (other datasets, other pairs) go on. Conflicts are never executed.
+// Runs a plan's actions. A failed action skips every action that depends on it; independent
+// actions (other datasets, other pairs) go on. Conflicts are never executed. Actions of
+// different host pairs may run at once (see schedule.ts).
 import type { Emit } from '../io/events.js';
 import type { CommandRunner } from '../host/runner.js';
 import type { Action, Plan } from '../types.js';
 import { guidsArgv, parseGuids } from '../zfs/commands.js';
-import { runPipe } from './pipe.js';
-import { actionSteps, type HostInfo, type Step } from './steps.js';
+import { runPipe, type PipeOptions } from './pipe.js';
+import { schedule } from './schedule.js';
+import { actionSteps, type HostInfo, type PipeStep, type Step } from './steps.js';
 
 export interface ApplyHost extends HostInfo {
   runner: CommandRunner;
@@ -14,6 +16,8 @@ export interface ApplyHost extends HostInfo {
 export interface ApplyOptions {
   dryRun: boolean;
   emit: Emit;
+  /** Actions of different host pairs that may run at once (default 1). */
+  parallelism?: number;
   /** Milliseconds between progress events for a running send. */
   progressIntervalMs?: number;
 }
@@ -41,20 +45,22 @@ export async function applyPlan(plan: Plan, hosts: ReadonlyMap<string, ApplyHost
   // Source snapshot guids learned during this run (snapshots taken now), by host:dataset@name.
   const learned: GuidBook = new Map();
 
-  for (const action of plan.actions) {
+  const settle = (action: Action): boolean => {
     if (action.kind === 'conflict') {
       status.set(action.id, 'conflict');
       result.conflicts++;
-      continue;
+      return true;
     }
-    const blocker = action.dependsOn.find((d) => status.get(d) !== 'done');
-    if (blocker) {
-      const why = status.get(blocker) === 'conflict' ? 'has a conflict' : status.get(blocker) === 'failed' ? 'failed' : 'was skipped';
-      status.set(action.id, 'skipped');
-      result.skipped.push(action.id);
-      opts.emit({ type: 'action-skipped', id: action.id, reason: `${blocker} ${why}` });
-      continue;
-    }
+    const blocker = action.dependsOn.find((d) => status.has(d) && status.get(d) !== 'done');
+    if (!blocker) return false;
+    const why = status.get(blocker) === 'conflict' ? 'has a conflict' : status.get(blocker) === 'failed' ? 'failed' : 'was skipped';
+    status.set(action.id, 'skipped');
+    result.skipped.push(action.id);
+    opts.emit({ type: 'action-skipped', id: action.id, reason: `${blocker} ${why}` });
+    return true;
+  };
+
+  const execute = async (action: Action): Promise<void> => {
     opts.emit({ type: 'action-start', action });
     const started = performance.now();
     try {
@@ -70,7 +76,9 @@ export async function applyPlan(plan: Plan, hosts: ReadonlyMap<string, ApplyHost
       result.failed.push({ id: action.id, error: err.message });
       opts.emit({ type: 'action-failed', id: action.id, error: err.message });
     }
-  }
+  };
+
+  await schedule(plan.actions, { parallelism: opts.dryRun ? 1 : Math.max(1, opts.parallelism ?? 1), settle, execute, isSettled: (id) => status.has(id) });
   opts.emit({ type: 'apply-done', done: result.done.length, failed: result.failed.length, skipped: result.skipped.length, conflicts: result.conflicts, dryRun: opts.dryRun });
   return result;
 }
@@ -89,9 +97,10 @@ async function runAction(action: Action, host: (n: string) => ApplyHost, opts: A
 function announce(step: Step, id: string, host: (n: string) => ApplyHost, opts: ApplyOptions): void {
   if (step.kind === 'run') opts.emit({ type: 'command', id, host: step.host, command: host(step.host).runner.describe(step.argv) });
   if (step.kind === 'pipe') {
-    const s = host(step.send.host).runner.describe(step.send.argv);
-    const r = host(step.receive.host).runner.describe(step.receive.argv);
-    const where = step.send.host === step.receive.host ? step.send.host : `${step.send.host} -> ${step.receive.host}`;
+    const side = (x: PipeStep['send']) => x.stages.map((st) => host(x.host).runner.describe(st.argv)).join(' | ');
+    const s = side(step.send);
+    const r = side(step.receive);
+    const where = step.send.host === step.receive.host ? step.send.host : `${step.send.host} -> ${step.receive.host}${step.send.host !== 'local' && step.receive.host !== 'local' ? ' via local' : ''}`;
     opts.emit({ type: 'command', id, host: where, command: `${s} | ${r}` });
   }
 }
@@ -111,7 +120,7 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
       const started = performance.now();
       let last = started;
       const expectedBytes = action.kind === 'send' ? action.bytes : undefined;
-      const r = await runPipe(host(step.send.host).runner, step.send.argv, host(step.receive.host).runner, step.receive.argv, (total) => {
+      const onBytes = (total: number) => {
         const now = performance.now();
         if (now - last < interval) return;
         last = now;
@@ -123,7 +132,11 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
         };
         if (expectedBytes !== undefined) ev.expectedBytes = expectedBytes;
         opts.emit(ev);
-      });
+      };
+      const pipeOpts: PipeOptions = { onBytes };
+      if (step.bandwidthLimit !== undefined) pipeOpts.bandwidthLimit = step.bandwidthLimit;
+      if (step.countOnSender) pipeOpts.countOnSender = true;
+      const r = await runPipe({ runner: host(step.send.host).runner, stages: step.send.stages }, { runner: host(step.receive.host).runner, stages: step.receive.stages }, pipeOpts);
       if (r.error) throw new StepError(r.error + hintFor(action, r.error));
       return r.bytes;
     }

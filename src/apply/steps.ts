@@ -1,5 +1,7 @@
 // Turns a plan action into the concrete commands that carry it out, in order.
 import type { Action, Capabilities, SendAction } from '../types.js';
+import { COUNTER, type Stage } from './pipe.js';
+import { receiverTransport as receiverStages, senderTransport as senderStages } from './transport.js';
 import {
   clearPlaceholderArgv,
   createParentArgv,
@@ -16,9 +18,17 @@ export interface HostInfo {
   capabilities: Capabilities;
 }
 
+export interface PipeStep {
+  kind: 'pipe';
+  send: { host: string; stages: Stage[] };
+  receive: { host: string; stages: Stage[] };
+  bandwidthLimit?: number;
+  countOnSender?: boolean;
+}
+
 export type Step =
   | { kind: 'run'; host: string; argv: string[] }
-  | { kind: 'pipe'; send: { host: string; argv: string[] }; receive: { host: string; argv: string[] } }
+  | PipeStep
   /** Read back the guids of snapshots just made or received (read-only). */
   | { kind: 'guids'; host: string; snapshots: string[] };
 
@@ -59,11 +69,15 @@ function sendSteps(a: SendAction, hostInfo: (host: string) => HostInfo): Step[] 
   }
   const send: { dataset: string; to: string; from?: string; intermediates: boolean } = { dataset: a.source.dataset, to: a.to.name, intermediates: a.intermediates };
   if (a.from) send.from = a.from.name;
-  steps.push({
+  const tr = a.transport ?? {};
+  const pipe: PipeStep = {
     kind: 'pipe',
-    send: { host: a.source.host, argv: sendArgv(src.zfs, send) },
-    receive: { host: a.target.host, argv: receiveArgv(dst.zfs, dst.capabilities, t, a.receive, a.mode === 'full') },
-  });
+    send: { host: a.source.host, stages: [{ argv: sendArgv(src.zfs, send), what: 'zfs send' }, ...senderStages(tr, COUNTER)] },
+    receive: { host: a.target.host, stages: [...receiverStages(tr), { argv: receiveArgv(dst.zfs, dst.capabilities, t, a.receive, a.mode === 'full'), what: 'zfs receive' }] },
+  };
+  if (tr.bandwidthLimit !== undefined) pipe.bandwidthLimit = tr.bandwidthLimit;
+  if (tr.countOnSender) pipe.countOnSender = true;
+  steps.push(pipe);
   if (a.receive.placeholder) {
     steps.push({ kind: 'run', host: a.target.host, argv: clearPlaceholderArgv(dst.zfs, t) });
   }

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { StalePlanError, ZfsyncError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { applyCommand } from './commands/apply.js';
+import { permissionsCommand } from './commands/permissions.js';
 import { planCommand } from './commands/plan.js';
 import { showCommand } from './commands/show.js';
 import { validateCommand } from './commands/validate.js';
@@ -47,6 +48,12 @@ function program(io: Io, setCode: (code: number) => void): Command {
     .option('--json', 'print the document as JSON')
     .option('--no-color', 'no colours')
     .action(async (file: string, o) => setCode(await showCommand(io, file, o)));
+
+  p.command('permissions')
+    .description('print the `zfs allow` lines (or the sudo rule) a non-root user needs on each host; reads only the spec')
+    .addOption(config())
+    .option('--json', 'print them as a versioned JSON document')
+    .action(async (o: { config: string; json?: boolean }) => setCode(await permissionsCommand(io, o)));
 
   return p;
 }

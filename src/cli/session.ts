@@ -23,10 +23,12 @@ export async function loadSupportedSpec(file: string): Promise<Spec> {
 
 export async function openSession(specFile: string, emit: Emit): Promise<Session> {
   const spec = await loadSupportedSpec(specFile);
-  const runners = connectHosts(spec, poolsToRead(spec).keys());
+  const started = performance.now();
+  const { runners, unreachable } = await connectHosts(spec, poolsToRead(spec).keys());
   try {
-    const started = performance.now();
+    for (const [host, error] of unreachable) emit({ type: 'host-failed', host, error });
     const state = await readState(spec, runners);
+    state.unreachable = { ...Object.fromEntries(unreachable), ...state.unreachable };
     for (const hs of Object.values(state.hosts)) {
       let snapshots = 0;
       for (const d of hs.datasets.values()) snapshots += d.snapshots.length;

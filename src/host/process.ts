@@ -6,7 +6,7 @@ import type { Argv, ProcessResult, RunOptions, RunningProcess } from './runner.j
 
 const STDERR_TAIL_BYTES = 8192;
 
-class Tail {
+export class StderrTail {
   private chunks: Buffer[] = [];
   private size = 0;
   push(chunk: Buffer): void {
@@ -27,7 +27,7 @@ export function spawnProcess(argv: Argv, env?: NodeJS.ProcessEnv, stdin?: Readab
   if (!cmd) throw new Error('spawnProcess: empty argv');
   const started = performance.now();
   const child = nodeSpawn(cmd, args, { stdio: [stdin ?? 'pipe', 'pipe', 'pipe'], env: env ?? process.env });
-  const tail = new Tail();
+  const tail = new StderrTail();
   const stdout = child.stdout!;
   const stderr = child.stderr!;
   stderr.on('data', (c: Buffer) => tail.push(c));

@@ -25,8 +25,9 @@ export interface RunOptions {
 
 export interface SpawnOptions {
   /**
-   * Feed the child's stdin from this stream. A runner that can hands the stream's file
-   * descriptor to the child, so the data never passes through JavaScript.
+   * Feed the child's stdin from this stream. A runner that can (`directStdin`) hands the
+   * stream's file descriptor to the child, so the data never passes through JavaScript, and
+   * `spawnPipeline` then closes the caller's copy.
    */
   stdin?: Readable;
 }
@@ -44,6 +45,19 @@ export interface RunningProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
+/** Processes chained stdout -> stdin on one host (`a | b | c`), started and watched as one. */
+export interface RunningPipeline {
+  /** The first stage's stdin; null when it was connected with SpawnOptions.stdin. */
+  readonly stdin: Writable | null;
+  /** The last stage's stdout. */
+  readonly stdout: Readable;
+  /** Every stage's stderr, merged, live. */
+  readonly stderr: Readable;
+  /** One result per stage, in order, once all have ended. Never rejects. */
+  readonly done: Promise<ProcessResult[]>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
 export interface CommandRunner {
   /** The host's name in the spec (`local`, `nas`, ...). */
   readonly host: string;
@@ -57,6 +71,8 @@ export interface CommandRunner {
   run(argv: Argv, options?: RunOptions): Promise<ProcessResult>;
   /** Start a process with piped stdin/stdout. */
   spawn(argv: Argv, options?: SpawnOptions): RunningProcess;
+  /** Start `stages[0] | stages[1] | ...` on this host; each stage's exit status is reported on its own. */
+  spawnPipeline(stages: readonly Argv[], options?: SpawnOptions): RunningPipeline;
   /** True when `spawn` with `stdin` passes the descriptor itself (no copy through JavaScript). */
   readonly directStdin: boolean;
   /** The command as a person would type it on that host (quoted), for dry runs and messages. */

@@ -3,6 +3,8 @@ import type { Action } from '../types.js';
 
 export type ZfsyncEvent =
   | { type: 'host-read'; host: string; capabilities: string; datasets: number; snapshots: number; ms: number }
+  /** A host that could not be connected to or read: what needs it becomes a conflict. */
+  | { type: 'host-failed'; host: string; error: string }
   | { type: 'action-start'; action: Action }
   /** A command about to run (all commands under --dry-run, which runs none of them). */
   | { type: 'command'; id: string; host: string; command: string }

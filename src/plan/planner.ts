@@ -39,7 +39,12 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
   // Per source: its selection and the snapshot this plan takes (if due).
   const selections = new Map<string, string[]>();
   const taken = new Map<string, { name: string; actionId: string }>();
+  const down = state.unreachable ?? {};
   for (const source of Object.values(spec.sources)) {
+    if (down[source.host] !== undefined) {
+      b.add(unreachableConflict(down, source.host, source.datasets.join(', ') || `sources.${source.name}`, { source: source.name }));
+      continue;
+    }
     const hs = hostState(state, source.host);
     const sel = selectDatasets(source, hs);
     selections.set(source.name, sel.datasets);
@@ -86,6 +91,11 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
     const source = spec.sources[pair.from]!;
     const target = spec.targets[pair.to]!;
     const pairName = `${pair.from} -> ${pair.to}`;
+    if (down[source.host] !== undefined) continue; // its source's conflict says why
+    if (down[target.host] !== undefined) {
+      b.add(unreachableConflict(down, target.host, target.dataset, { pair: pairName }));
+      continue;
+    }
     const shs = hostState(state, source.host);
     const ths = hostState(state, target.host);
     const made = providerMap(target.host);
@@ -119,6 +129,19 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
   }
 
   return { actions: b.actions, notes: b.notes, summary: summarize(b.actions) };
+}
+
+function unreachableConflict(down: Record<string, string>, host: string, dataset: string, owner: { source: string } | { pair: string }): NewAction {
+  return {
+    kind: 'conflict',
+    ...owner,
+    host,
+    dataset,
+    reason: 'host unreachable',
+    message: down[host]!,
+    resolution: `nothing is done on ${host} or for what depends on it; fix the connection (hosts.${host}.ssh) and run again`,
+    dependsOn: [],
+  };
 }
 
 function plannedFrom(name: string, src: Dataset): PlannedSnapshot {

@@ -1,11 +1,11 @@
 // The validated YAML (snake_case, defaults filled by the schema) into the `Spec` model.
-import type { HostSpec, PairSpec, RetentionSpec, SourceSpec, Spec, SshSpec, TargetSpec, UnsupportedUse } from '../types.js';
+import type { HostSpec, PairSpec, RetentionSpec, SourceSpec, Spec, SshSpec, TargetSpec, TransportSpec, UnsupportedUse } from '../types.js';
 import { parseDuration } from './duration.js';
 import type { SpecLocator, SpecPath } from './positions.js';
 import { formatPath } from './positions.js';
 
 interface RawHost {
-  ssh?: { host: string; port: number; user?: string; identity?: string; known_hosts?: string };
+  ssh?: { host: string; port?: number; user?: string; identity?: string; known_hosts?: string; host_key?: string; connect_timeout: string };
   sudo: boolean;
   zfs: string;
 }
@@ -38,6 +38,12 @@ export interface RawRebaseGroup {
   suffix: string;
 }
 
+interface RawPair {
+  from: string;
+  to: string;
+  transport: { compress: TransportSpec['compress']; buffer: string; bandwidth_limit?: string };
+}
+
 /** The spec as written, after the schema accepted it and filled in its defaults. */
 export interface RawSpec {
   version: 1;
@@ -45,7 +51,7 @@ export interface RawSpec {
   snapshots: { prefix: string };
   sources: Record<string, RawSource>;
   targets: Record<string, RawTarget>;
-  replicate: PairSpec[];
+  replicate: RawPair[];
   rebase?: Record<string, RawRebaseGroup>;
 }
 
@@ -56,13 +62,31 @@ function mapValues<T, U>(record: Record<string, T>, fn: (value: T, name: string)
 function host(raw: RawHost, name: string): HostSpec {
   const spec: HostSpec = { name, sudo: raw.sudo, zfs: raw.zfs };
   if (raw.ssh) {
-    const ssh: SshSpec = { host: raw.ssh.host, port: raw.ssh.port };
+    const ssh: SshSpec = { host: raw.ssh.host, connectTimeout: parseDuration(raw.ssh.connect_timeout) };
+    if (raw.ssh.port !== undefined) ssh.port = raw.ssh.port;
+    if (raw.ssh.host_key !== undefined) ssh.hostKey = raw.ssh.host_key;
     if (raw.ssh.user !== undefined) ssh.user = raw.ssh.user;
     if (raw.ssh.identity !== undefined) ssh.identity = raw.ssh.identity;
     if (raw.ssh.known_hosts !== undefined) ssh.knownHosts = raw.ssh.known_hosts;
     spec.ssh = ssh;
   }
   return spec;
+}
+
+/** `128M` -> bytes (binary units). */
+export function parseSize(text: string): number {
+  const m = /^(\d+)([KMG]?)$/.exec(text);
+  if (!m) throw new Error(`parseSize: ${text}`);
+  return Number(m[1]) * 1024 ** ' KMG'.indexOf(m[2] || ' ');
+}
+
+function pair(raw: RawPair): PairSpec {
+  const transport: TransportSpec = {
+    compress: raw.transport.compress,
+    bufferBytes: raw.transport.buffer === 'none' ? 0 : parseSize(raw.transport.buffer),
+  };
+  if (raw.transport.bandwidth_limit !== undefined) transport.bandwidthLimit = parseSize(raw.transport.bandwidth_limit);
+  return { from: raw.from, to: raw.to, transport };
 }
 
 function source(raw: RawSource, name: string): SourceSpec {
@@ -108,7 +132,7 @@ export function normalise(raw: RawSpec, file: string, hash: string, at: SpecLoca
     snapshots: { prefix: raw.snapshots.prefix },
     sources: mapValues(raw.sources, source),
     targets: mapValues(raw.targets, target),
-    replicate: raw.replicate.map(({ from, to }) => ({ from, to })),
+    replicate: raw.replicate.map(pair),
     unsupported: unsupportedUses(raw, at),
   };
 }
@@ -116,7 +140,6 @@ export function normalise(raw: RawSpec, file: string, hash: string, at: SpecLoca
 /** Keys the schema accepts that this version cannot act on yet; planning refuses them. */
 function unsupportedUses(raw: RawSpec, at: SpecLocator): UnsupportedUse[] {
   const paths: SpecPath[] = [];
-  for (const [name, h] of Object.entries(raw.hosts)) if (h.ssh) paths.push(['hosts', name, 'ssh']);
   for (const [name, s] of Object.entries(raw.sources)) {
     if (s.property !== undefined) paths.push(['sources', name, 'property']);
     if (s.retention !== undefined) paths.push(['sources', name, 'retention']);

@@ -70,7 +70,7 @@ describe('parseSpec: a valid spec', () => {
           onDivergence: 'refuse',
         },
       },
-      replicate: [{ from: 'vms', to: 'offsite' }],
+      replicate: [{ from: 'vms', to: 'offsite', transport: { compress: 'auto', bufferBytes: 128 << 20 } }],
       unsupported: [],
     };
     const { hash, ...rest } = spec;
@@ -118,7 +118,7 @@ describe('parseSpec: a valid spec', () => {
         name: 'nas',
         sudo: false,
         zfs: 'zfs',
-        ssh: { host: 'nas.example.com', port: 2222, user: 'backup', identity: '~/.ssh/id', knownHosts: '~/.ssh/kh' },
+        ssh: { host: 'nas.example.com', port: 2222, user: 'backup', identity: '~/.ssh/id', knownHosts: '~/.ssh/kh', connectTimeout: 10 },
       },
     });
     assert.equal(spec.snapshots.prefix, 'auto.1:x-y_z');
@@ -139,7 +139,7 @@ describe('parseSpec: a valid spec', () => {
       receive: { readonly: false, mount: true, properties: {}, excludeProperties: [] },
       onDivergence: 'rollback',
     });
-    assert.deepEqual(spec.unsupported, [{ key: 'hosts.nas.ssh', pos: { file: 'zfsync.yaml', line: 5, col: 5 } }]);
+    assert.deepEqual(spec.unsupported, []);
   });
 
   it('accepts dataset names with spaces, colons and dots', () => {
@@ -181,7 +181,6 @@ describe('parseSpec: a valid spec', () => {
     assert.deepEqual(
       spec.unsupported.map((u) => `${u.pos.line}:${u.pos.col} ${u.key}`),
       [
-        '4:5 hosts.nas.ssh',
         '8:5 sources.vms.retention',
         '10:5 sources.tagged.property',
         '14:5 targets.a.retention',
@@ -472,7 +471,6 @@ describe('loadSpec', () => {
     assert.deepEqual(
       reference.unsupported.map((u) => u.key),
       [
-        'hosts.nas.ssh',
         'sources.vms.retention',
         'sources.tagged.property',
         'targets.pool2.retention',

@@ -12,7 +12,7 @@ import type { Plan, PlanDocument } from '../../types.js';
 import { err, out, useColor, type Io } from '../io.js';
 import { confirm } from '../prompt.js';
 import { openSession, type Session } from '../session.js';
-import { hostReadLine } from './common.js';
+import { hostLine } from './common.js';
 
 export interface ApplyFlags {
   config: string;
@@ -29,7 +29,10 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
   const jsonEmit: Emit = (e) => out(io, JSON.stringify(e));
   const session = await openSession(flags.config, (e) => {
     if (json) jsonEmit(e);
-    else if (e.type === 'host-read') err(io, hostReadLine(e));
+    else {
+      const line = hostLine(e);
+      if (line) err(io, line);
+    }
   });
   try {
     const color = useColor(io, flags.color);
@@ -66,11 +69,13 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
       const emit = json ? jsonEmit : lineReporter((line) => out(io, line), { dryRun });
       result = await applyPlan(toRun, hosts, { dryRun, emit });
     }
-    return result.failed.length > 0 || result.conflicts > 0 ? 1 : 0;
+    return result.failed.length > 0 || result.conflicts > 0 || unreachable(session) ? 1 : 0;
   } finally {
     await session.close();
   }
 }
+
+const unreachable = (s: Session) => Object.keys(s.state.unreachable ?? {}).length > 0;
 
 /** A saved plan runs only against the spec and state it was made from. */
 function assertFresh(session: Session, saved: PlanDocument, io: Io): void {

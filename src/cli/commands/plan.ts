@@ -6,7 +6,7 @@ import { renderPlanText } from '../../render/plan-text.js';
 import { fingerprints } from '../../state/fingerprint.js';
 import { err, out, useColor, type Io } from '../io.js';
 import { openSession } from '../session.js';
-import { hostReadLine } from './common.js';
+import { hostLine } from './common.js';
 
 export interface PlanFlags {
   config: string;
@@ -19,7 +19,8 @@ export interface PlanFlags {
 export async function planCommand(io: Io, flags: PlanFlags): Promise<number> {
   if (flags.out === '') throw new UsageError('--out needs a file name');
   const session = await openSession(flags.config, (e) => {
-    if (e.type === 'host-read' && !flags.json) err(io, hostReadLine(e));
+    const line = flags.json ? undefined : hostLine(e);
+    if (line) err(io, line);
   });
   try {
     const now = io.now();
@@ -31,6 +32,8 @@ export async function planCommand(io: Io, flags: PlanFlags): Promise<number> {
       out(io, renderPlanText(p, { color: useColor(io, flags.color) }));
       if (flags.out) out(io, `Saved the plan to ${flags.out}. Apply exactly this plan with: zfsync apply ${flags.out}`);
     }
+    // A host that could not be read is an error even though the rest of the plan is shown.
+    if (Object.keys(session.state.unreachable ?? {}).length > 0) return 1;
     return flags.detailedExitcode && hasChanges(p) ? 2 : 0;
   } finally {
     await session.close();

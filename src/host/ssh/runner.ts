@@ -1,0 +1,178 @@
+// A remote host over one ssh2 connection: every command is an exec channel of that
+// connection, its argv quoted by the one quoting function and run in the C locale.
+import { PassThrough } from 'node:stream';
+import type { Client, ClientChannel } from 'ssh2';
+import { shellJoin } from '../quote.js';
+import {
+  wrapZfs,
+  zfsCommandOf,
+  type Argv,
+  type CommandRunner,
+  type ProcessResult,
+  type RunOptions,
+  type RunningPipeline,
+  type RunningProcess,
+  type SpawnOptions,
+  type ZfsInvocation,
+} from '../runner.js';
+import { StderrTail } from '../process.js';
+import { pipelineScript, StatusFilter, statusOf } from './pipeline.js';
+
+export class SshRunner implements CommandRunner {
+  readonly directStdin = false;
+  readonly zfsCommand: Argv;
+  private readonly open = new Set<() => void>();
+  private lost: string | undefined;
+
+  constructor(
+    readonly host: string,
+    private readonly client: Client,
+    private readonly invocation: ZfsInvocation,
+    /** `user@host:port`, for messages. */
+    readonly address: string,
+  ) {
+    this.zfsCommand = zfsCommandOf(invocation);
+    const onGone = (why: string) => {
+      this.lost ??= why;
+      for (const abort of [...this.open]) abort();
+    };
+    client.on('close', () => onGone(`connection to ${host} (${address}) lost`));
+    client.on('error', (e: Error) => onGone(`connection to ${host} (${address}) failed: ${e.message}`));
+  }
+
+  /** The command line sent to the remote login shell: `env` works under sh and csh alike. */
+  commandLine(argv: Argv): string {
+    return shellJoin(['env', 'LC_ALL=C', ...wrapZfs(argv, this.invocation)]);
+  }
+
+  describe(argv: Argv): string {
+    return shellJoin(wrapZfs(argv, this.invocation));
+  }
+
+  spawn(argv: Argv, options: SpawnOptions = {}): RunningProcess {
+    const started = performance.now();
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const tail = new StderrTail();
+    stderr.on('data', (c: Buffer) => tail.push(c));
+    let channel: ClientChannel | undefined;
+    let killed: NodeJS.Signals | undefined;
+    let exitCode: number | null = null;
+    let signal: string | null = null;
+    let settle!: (r: ProcessResult) => void;
+    const done = new Promise<ProcessResult>((resolve) => (settle = resolve));
+    let finished = false;
+    const finish = (extra?: string) => {
+      if (finished) return;
+      finished = true;
+      this.open.delete(abort);
+      if (!stdout.writableEnded) stdout.end();
+      if (!stderr.writableEnded) stderr.end();
+      // Let stderr drain into the tail before reporting.
+      setImmediate(() => {
+        const text = tail.text();
+        settle({
+          argv,
+          exitCode,
+          signal,
+          stdout: '',
+          stderrTail: extra ? (text ? `${text.trimEnd()}\n${extra}` : extra) : text,
+          durationMs: performance.now() - started,
+        });
+      });
+    };
+    const abort = () => {
+      channel?.destroy();
+      finish(this.lost ?? `connection to ${this.host} lost`);
+    };
+    if (this.lost) {
+      queueMicrotask(() => finish(this.lost));
+    } else {
+      this.open.add(abort);
+      this.client.exec(this.commandLine(argv), (err, ch) => {
+        if (err) return finish(`cannot run a command on ${this.host}: ${err.message}`);
+        channel = ch;
+        if (killed) {
+          ch.close();
+        }
+        ch.on('exit', (code: number | null, sig?: string) => {
+          exitCode = code;
+          if (sig) signal = sig;
+        });
+        ch.on('close', () => finish(exitCode === null && signal === null && !killed ? `${this.host}: the command ended without an exit status (connection dropped?)` : undefined));
+        ch.on('error', () => undefined);
+        ch.stderr.on('error', () => undefined);
+        ch.pipe(stdout);
+        ch.stderr.pipe(stderr);
+        stdin.pipe(ch);
+      });
+    }
+    if (options.stdin) options.stdin.pipe(stdin);
+    stdout.on('error', () => undefined);
+    stdin.on('error', () => undefined);
+    return {
+      argv,
+      stdin: options.stdin ? null : stdin,
+      stdout,
+      stderr,
+      done,
+      kill: (sig: NodeJS.Signals = 'SIGTERM') => {
+        killed = sig;
+        if (!channel) return;
+        try {
+          channel.signal(sig.replace(/^SIG/, ''));
+        } catch {
+          // Not every server takes signals; closing the channel ends the remote process too.
+        }
+        channel.close();
+      },
+    };
+  }
+
+  spawnPipeline(stages: readonly Argv[], options: SpawnOptions = {}): RunningPipeline {
+    if (stages.length === 0) throw new Error('spawnPipeline: no stages');
+    if (stages.length === 1) {
+      const p = this.spawn(stages[0]!, options);
+      return { stdin: p.stdin, stdout: p.stdout, stderr: p.stderr, done: p.done.then((r) => [r]), kill: (s) => p.kill(s) };
+    }
+    const wrapped = stages.map((argv) => wrapZfs(argv, this.invocation));
+    const p = this.spawn(['sh', '-c', pipelineScript(wrapped)], options);
+    const filter = new StatusFilter();
+    p.stderr.pipe(filter);
+    const tail = new StderrTail();
+    filter.on('data', (c: Buffer) => tail.push(c));
+    const done = p.done.then(async (r) => {
+      if (!filter.writableFinished) await new Promise((resolve) => filter.once('finish', resolve));
+      const text = tail.text();
+      const lost = r.exitCode === null && r.signal === null ? r.stderrTail.split('\n').pop() ?? '' : '';
+      return stages.map((argv, i): ProcessResult => {
+        const status = filter.statuses.get(i + 1);
+        const { exitCode, signal } = status === undefined ? { exitCode: null, signal: null } : statusOf(status);
+        return { argv, exitCode, signal, stdout: '', stderrTail: status === undefined && lost ? `${text.trimEnd()}\n${lost}`.trim() : text, durationMs: r.durationMs };
+      });
+    });
+    return { stdin: p.stdin, stdout: p.stdout, stderr: filter, done, kill: (s) => p.kill(s) };
+  }
+
+  async run(argv: Argv, options: RunOptions = {}): Promise<ProcessResult> {
+    const p = this.spawn(argv);
+    const out: Buffer[] = [];
+    p.stdout.on('data', (c: Buffer) => out.push(c));
+    p.stdin?.end(options.input ?? '');
+    let timer: NodeJS.Timeout | undefined;
+    if (options.timeoutMs) timer = setTimeout(() => p.kill('SIGKILL'), options.timeoutMs);
+    const r = await p.done;
+    if (timer) clearTimeout(timer);
+    return { ...r, stdout: Buffer.concat(out).toString('utf8') };
+  }
+
+  async close(): Promise<void> {
+    if (this.lost) return;
+    await new Promise<void>((resolve) => {
+      this.client.once('close', () => resolve());
+      this.client.end();
+      setTimeout(resolve, 2000).unref();
+    });
+  }
+}
