@@ -38,6 +38,7 @@ function program(io: Io, setCode: (code: number) => void): Command {
     .addOption(config())
     .option('--auto-approve', 'do not ask for confirmation')
     .option('--dry-run', 'print every command in order and run none that change anything')
+    .option('--parallelism <n>', 'how many host pairs may stream at once (one stream per target pool)', '2')
     .option('--json', 'events as JSON lines')
     .option('--no-color', 'no colours')
     .action(async (file: string | undefined, o) => setCode(await applyCommand(io, file, o)));

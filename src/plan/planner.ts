@@ -1,6 +1,7 @@
 // The planner: a pure function of (spec, state, now) -> plan. No I/O.
 import { targetDatasetFor } from '../spec/mapping.js';
-import type { Action, Dataset, HostState, Plan, ReceiveOptions, SendAction, Spec, State } from '../types.js';
+import type { Action, Dataset, HostState, Plan, ReceiveOptions, SendAction, SendTransport, Spec, State } from '../types.js';
+import { transportFor } from './transport.js';
 import { diffPair, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
 import { compareDatasetNames, selectDatasets } from './select.js';
 import { snapshotName } from './snapshot-names.js';
@@ -100,6 +101,13 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
     const ths = hostState(state, target.host);
     const made = providerMap(target.host);
     const snap = taken.get(source.name);
+    // Between pools of one host the stream goes straight from send to receive; across hosts it has a transport.
+    let transport: SendTransport | undefined;
+    if (source.host !== target.host) {
+      const t = transportFor(pair.transport, shs.capabilities, ths.capabilities);
+      transport = t.transport;
+      for (const n of t.notes) b.notes.push(`${pairName}: ${n}`);
+    }
     const mapped = (selections.get(source.name) ?? [])
       .map((name) => ({ name, targetName: targetDatasetFor(target, name) }))
       .sort((x, y) => compareDatasetNames(x.targetName, y.targetName));
@@ -120,7 +128,7 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
       const sendsFull = steps.some((st) => st.kind === 'full');
       let prev = !tgt && sendsFull ? ensureParents(b, made, ths, target.host, targetName, target.receive.readonly, pairName) : [];
       for (const step of steps) {
-        const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, deps: prev, snapDeps });
+        const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, transport, deps: prev, snapDeps });
         if (id) prev = [id];
         // A full send makes the dataset its children's sends land in.
         if (id && step.kind === 'full' && !tgt) made.set(targetName, id);
@@ -184,6 +192,7 @@ interface StepContext {
   target: string;
   receive: { readonly: boolean; mount: boolean };
   caps: HostState['capabilities'];
+  transport: SendTransport | undefined;
   deps: string[];
   snapDeps: (to: PlannedSnapshot) => string[];
 }
@@ -224,6 +233,7 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
       };
       if (step.kind === 'incremental') a.from = step.from;
       if (step.bytes !== undefined) a.bytes = step.bytes;
+      if (c.transport) a.transport = c.transport;
       return b.add(a);
     }
   }

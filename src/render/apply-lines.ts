@@ -1,4 +1,5 @@
 // Apply progress as plain lines (non-TTY, CI logs, --dry-run): one line per event, naming the dataset.
+import { hostsOf } from './plan-text.js';
 import type { Emit, ZfsyncEvent } from '../io/events.js';
 import { formatBytes } from '../plan/format.js';
 import type { Action } from '../types.js';
@@ -10,7 +11,7 @@ export function actionTitle(a: Action): string {
     case 'create':
       return `create ${a.host}: ${a.dataset}`;
     case 'send':
-      return `send ${a.mode} ${a.source.dataset}${a.from ? `@${a.from.name} ->` : ''} @${a.to.name} => ${a.target.dataset}`;
+      return `send ${a.mode} ${a.source.host === a.target.host ? '' : `${hostsOf(a)}: `}${a.source.dataset}${a.from ? `@${a.from.name} ->` : ''} @${a.to.name} => ${a.target.dataset}`;
     case 'rollback':
       return `rollback ${a.host}: ${a.dataset}@${a.to.name}`;
     case 'conflict':

@@ -12,7 +12,7 @@ interface Slot {
   onProgress?: (text: string) => void;
 }
 
-export function listrReporter(actions: readonly Action[]): { emit: Emit; run: () => Promise<void> } {
+export function listrReporter(actions: readonly Action[], parallelism = 1): { emit: Emit; run: () => Promise<void> } {
   const slots = new Map<string, Slot>();
   for (const a of actions) {
     if (a.kind === 'conflict') continue;
@@ -35,7 +35,7 @@ export function listrReporter(actions: readonly Action[]): { emit: Emit; run: ()
         else if (o.note) task.title = `[${a.id}] ${actionTitle(a)} (${o.note})`;
       },
     }));
-  const listr = new Listr(tasks, { concurrent: false, exitOnError: false, rendererOptions: { collapseErrors: false } });
+  const listr = new Listr(tasks, { concurrent: parallelism > 1 ? parallelism : false, exitOnError: false, rendererOptions: { collapseErrors: false } });
   const emit: Emit = (e: ZfsyncEvent) => {
     switch (e.type) {
       case 'action-progress':

@@ -1,6 +1,6 @@
 // The human plan: grouped per source and per pair, one line per action with its reason.
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { Action, Plan, PlanSummary } from '../types.js';
+import type { Action, Plan, PlanSummary, SendAction, SendTransport } from '../types.js';
 import { formatBytes, plural } from '../plan/format.js';
 
 export interface TextOptions {
@@ -30,8 +30,8 @@ function head(a: Action): { symbol: string; verb: string; subject: string; detai
       return {
         symbol: SYMBOL[a.mode]!,
         verb: a.mode === 'full' ? 'send full' : 'send incremental',
-        subject: `${a.source.dataset} ${range} => ${a.target.host === a.source.host ? '' : a.target.host + ': '}${a.target.dataset}`,
-        detail: `${flags}, ${size}${into}`,
+        subject: `${hostsOf(a)}: ${a.source.dataset} ${range} => ${a.target.dataset}`,
+        detail: `${flags}, ${size}${into}${transportText(a.transport)}`,
       };
     }
     case 'rollback':
@@ -44,6 +44,22 @@ function head(a: Action): { symbol: string; verb: string; subject: string; detai
     case 'conflict':
       return { symbol: SYMBOL.conflict!, verb: 'conflict', subject: `${a.host}: ${a.dataset}`, detail: '' };
   }
+}
+
+/** `local`, `local -> nas`, `nas -> local`, `pve1 -> nas via local`. */
+export function hostsOf(a: SendAction): string {
+  const { host: from } = a.source;
+  const { host: to } = a.target;
+  if (from === to) return from;
+  return from !== 'local' && to !== 'local' ? `${from} -> ${to} via local` : `${from} -> ${to}`;
+}
+
+function transportText(t: SendTransport | undefined): string {
+  if (!t) return '';
+  const parts = [t.compress ?? 'uncompressed'];
+  if (t.bufferBytes) parts.push(`mbuffer ${formatBytes(t.bufferBytes)}`);
+  if (t.bandwidthLimit) parts.push(`limit ${formatBytes(t.bandwidthLimit)}/s`);
+  return `, ${parts.join(', ')}`;
 }
 
 function colorFor(c: ChalkInstance, a: Action): (s: string) => string {

@@ -76,8 +76,8 @@ replicate:
   const later = hours(T0, 1);
   const second = await zfsync(['apply', '-c', spec, '--auto-approve'], { now: later });
   assert.equal(second.code, 0, second.stdout + second.stderr);
-  assert.match(second.stdout, /~ send incremental\s+\S+\/vm\/vm1 @zfsync_20261122T100000Z -> @zfsync_20261122T110000Z/);
-  assert.match(second.stdout, /\+ send full\s+\S+\/vm\/vm3 @zfsync_20261122T110000Z/);
+  assert.match(second.stdout, /~ send incremental\s+local: \S+\/vm\/vm1 @zfsync_20261122T100000Z -> @zfsync_20261122T110000Z/);
+  assert.match(second.stdout, /\+ send full\s+local: \S+\/vm\/vm3 @zfsync_20261122T110000Z/);
   const vm1 = await shortSnapshots(`${base}/vm1`);
   assert.deepEqual(vm1.map((s) => s.name), [name, 'zfsync_20261122T110000Z']);
   assert.deepEqual(vm1, await shortSnapshots(`${src}/vm/vm1`));

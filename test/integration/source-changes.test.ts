@@ -32,7 +32,7 @@ replicate:
   const r = await zfsync(['apply', '-c', spec, '--auto-approve'], { now: hours(T0, 0.2) });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.doesNotMatch(r.stdout, /rollback|destroy @/);
-  assert.match(r.stdout, /\+ send full\s+\S+\/vm\/vm9 @zfsync_20261122T100000Z => \S+\/vm\/vm9/);
+  assert.match(r.stdout, /\+ send full\s+local: \S+\/vm\/vm9 @zfsync_20261122T100000Z => \S+\/vm\/vm9/);
   assert.ok(await datasetExists(`${dst}/vm/vm1`));
   assert.ok(await datasetExists(`${dst}/vm/vm2`));
   assert.equal((await listSnapshots(`${dst}/vm/vm2`)).length, 1);

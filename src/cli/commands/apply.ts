@@ -20,10 +20,18 @@ export interface ApplyFlags {
   dryRun?: boolean;
   json?: boolean;
   color?: boolean;
+  parallelism?: string;
+}
+
+function parallelismOf(flag: string | undefined): number {
+  const n = Number(flag ?? '2');
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--parallelism must be a whole number from 1 to 64, not '${flag}'`);
+  return n;
 }
 
 export async function applyCommand(io: Io, planFile: string | undefined, flags: ApplyFlags): Promise<number> {
   if (planFile !== undefined && planFile.trim() === '') throw new UsageError('the plan file name is empty');
+  const parallelism = parallelismOf(flags.parallelism);
   const saved = planFile !== undefined ? await readPlanFile(planFile) : undefined;
   const json = flags.json === true;
   const jsonEmit: Emit = (e) => out(io, JSON.stringify(e));
@@ -62,12 +70,12 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
     const interactive = !json && !dryRun && io.stdout.isTTY === true && io.stdout === process.stdout;
     let result;
     if (interactive) {
-      const r = listrReporter(toRun.actions);
-      [, result] = await Promise.all([r.run(), applyPlan(toRun, hosts, { dryRun, emit: r.emit })]);
+      const r = listrReporter(toRun.actions, parallelism);
+      [, result] = await Promise.all([r.run(), applyPlan(toRun, hosts, { dryRun, emit: r.emit, parallelism })]);
       out(io, applySummary({ type: 'apply-done', done: result.done.length, failed: result.failed.length, skipped: result.skipped.length, conflicts: result.conflicts, dryRun }));
     } else {
       const emit = json ? jsonEmit : lineReporter((line) => out(io, line), { dryRun });
-      result = await applyPlan(toRun, hosts, { dryRun, emit });
+      result = await applyPlan(toRun, hosts, { dryRun, emit, parallelism });
     }
     return result.failed.length > 0 || result.conflicts > 0 || unreachable(session) ? 1 : 0;
   } finally {
