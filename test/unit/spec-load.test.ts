@@ -463,6 +463,17 @@ describe('loadSpec', () => {
     await assert.rejects(loadSpec(file), { name: 'SpecError', message: `${file}:2:10: sources: must be a mapping` });
   });
 
+  it('loads the push, pull and relay examples with nothing unsupported', async () => {
+    let loaded = 0;
+    for (const name of ['push', 'pull', 'relay']) {
+      const spec = await loadSpec(`examples/${name}.yaml`);
+      assert.deepEqual(spec.unsupported, [], name);
+      assert.ok(Object.values(spec.hosts).some((h) => h.ssh), `${name} has an SSH host`);
+      loaded++;
+    }
+    assert.equal(loaded, 3);
+  });
+
   it('loads both examples', async () => {
     const small = await loadSpec('examples/zfsync.yaml');
     assert.deepEqual(Object.keys(small.sources), ['vms', 'home']);
