@@ -26,9 +26,9 @@ export async function openSession(specFile: string, emit: Emit): Promise<Session
   const started = performance.now();
   const { runners, unreachable } = await connectHosts(spec, poolsToRead(spec).keys());
   try {
-    for (const [host, error] of unreachable) emit({ type: 'host-failed', host, error });
     const state = await readState(spec, runners);
     state.unreachable = { ...Object.fromEntries(unreachable), ...state.unreachable };
+    for (const [host, error] of Object.entries(state.unreachable)) emit({ type: 'host-failed', host, error });
     for (const hs of Object.values(state.hosts)) {
       let snapshots = 0;
       for (const d of hs.datasets.values()) snapshots += d.snapshots.length;

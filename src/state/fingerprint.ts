@@ -52,7 +52,8 @@ export function fingerprints(spec: Spec, state: State): Fingerprints {
   }
   const out: Fingerprints = {};
   for (const [host, names] of involvedDatasets(spec, selections)) {
-    const hs = state.hosts[host]!;
+    const hs = state.hosts[host];
+    if (!hs) continue; // unreachable: what needs it is a conflict in the plan
     const fp: Record<string, string> = {};
     for (const n of [...names].sort()) fp[n] = datasetFingerprint(hs.datasets.get(n));
     out[host] = fp;

@@ -41,14 +41,21 @@ export async function readHostState(runner: CommandRunner, zfs: string, pools: r
   return { host: runner.host, capabilities: caps, pools: [...pools], datasets: parseStateOutput(result.stdout, caps) };
 }
 
+/** Reads every connected host; a host whose read fails is reported in `unreachable`, the others go on. */
 export async function readState(spec: Spec, runners: ReadonlyMap<string, CommandRunner>): Promise<State> {
   const wanted = poolsToRead(spec);
-  const entries = await Promise.all(
+  const state: State = { hosts: {}, unreachable: {} };
+  await Promise.all(
     [...wanted].map(async ([host, pools]) => {
       const runner = runners.get(host);
-      if (!runner) throw new HostError(`no connection for host '${host}'`);
-      return [host, await readHostState(runner, spec.hosts[host]?.zfs ?? 'zfs', [...pools].sort())] as const;
+      if (!runner) return; // not connected: the connection error is already recorded
+      try {
+        state.hosts[host] = await readHostState(runner, spec.hosts[host]?.zfs ?? 'zfs', [...pools].sort());
+      } catch (e) {
+        if (!(e instanceof HostError)) throw e;
+        state.unreachable![host] = e.message;
+      }
     }),
   );
-  return { hosts: Object.fromEntries(entries) };
+  return state;
 }

@@ -64,7 +64,8 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
     }
     const hosts = new Map<string, ApplyHost>();
     for (const [name, runner] of session.runners) {
-      hosts.set(name, { runner, zfs: session.spec.hosts[name]!.zfs, capabilities: session.state.hosts[name]!.capabilities });
+      const hs = session.state.hosts[name];
+      if (hs) hosts.set(name, { runner, zfs: session.spec.hosts[name]!.zfs, capabilities: hs.capabilities });
     }
     const dryRun = flags.dryRun === true;
     const interactive = !json && !dryRun && io.stdout.isTTY === true && io.stdout === process.stdout;
