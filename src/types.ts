@@ -46,6 +46,8 @@ export interface SshSpec {
   hostKey?: string;
   /** Seconds. */
   connectTimeout?: number;
+  /** Ciphers to offer, in order. */
+  ciphers?: string[];
 }
 
 export interface RetentionSpec {

@@ -5,7 +5,7 @@ import type { SpecLocator, SpecPath } from './positions.js';
 import { formatPath } from './positions.js';
 
 interface RawHost {
-  ssh?: { host: string; port?: number; user?: string; identity?: string; known_hosts?: string; host_key?: string; connect_timeout: string };
+  ssh?: { host: string; port?: number; user?: string; identity?: string; known_hosts?: string; host_key?: string; connect_timeout: string; ciphers?: string[] };
   sudo: boolean;
   zfs: string;
 }
@@ -65,6 +65,7 @@ function host(raw: RawHost, name: string): HostSpec {
     const ssh: SshSpec = { host: raw.ssh.host, connectTimeout: parseDuration(raw.ssh.connect_timeout) };
     if (raw.ssh.port !== undefined) ssh.port = raw.ssh.port;
     if (raw.ssh.host_key !== undefined) ssh.hostKey = raw.ssh.host_key;
+    if (raw.ssh.ciphers !== undefined) ssh.ciphers = [...raw.ssh.ciphers];
     if (raw.ssh.user !== undefined) ssh.user = raw.ssh.user;
     if (raw.ssh.identity !== undefined) ssh.identity = raw.ssh.identity;
     if (raw.ssh.known_hosts !== undefined) ssh.knownHosts = raw.ssh.known_hosts;

@@ -28,6 +28,7 @@ export interface ResolvedSsh {
   /** ~/.ssh/config's HostKeyAlias: the name looked up in known_hosts. */
   hostKeyAlias?: string;
   connectTimeoutS: number;
+  ciphers?: string[];
 }
 
 const expandHome = (p: string) => (p === '~' ? homedir() : p.startsWith('~/') ? path.join(homedir(), p.slice(2)) : p);
@@ -49,6 +50,7 @@ export async function resolveSsh(h: HostSpec, configFile?: string): Promise<Reso
     connectTimeoutS: ssh.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S,
   };
   if (ssh.hostKey) r.pinned = ssh.hostKey;
+  if (ssh.ciphers) r.ciphers = ssh.ciphers;
   if (cfg.hostKeyAlias) r.hostKeyAlias = cfg.hostKeyAlias;
   if (cfg.proxyJump) {
     throw new HostError(`${h.name}: ~/.ssh/config gives ${ssh.host} a ProxyJump (${cfg.proxyJump}), which zfsync does not support yet; reach the host directly or through a tunnel`);
@@ -116,6 +118,7 @@ export async function connectSsh(r: ResolvedSsh): Promise<Client> {
     },
   };
   if (hostTypes.length) config.algorithms = { serverHostKey: preferHostKeys(hostTypes) as never };
+  if (r.ciphers) config.algorithms = { ...config.algorithms, cipher: r.ciphers as never };
 
   return new Promise<Client>((resolve, reject) => {
     let settled = false;
