@@ -141,6 +141,8 @@ export interface Capabilities {
   compressedSend: boolean;
   /** `zfs send -L` and `-e`. */
   largeBlocks: boolean;
+  /** `zfs send -n -P`: a dry run that prints the stream's size (`size\t<bytes>`). */
+  sendEstimate: boolean;
   /** Transport helpers found on the host's PATH (not zfs features, but probed with them). */
   tools: HostTools;
 }
@@ -189,8 +191,10 @@ export interface Dataset {
 export interface HostState {
   host: string;
   capabilities: Capabilities;
-  /** Pools that were read in full. */
-  pools: string[];
+  /** The roots that were listed (see state/roots.ts); nothing outside them is known. */
+  roots: string[];
+  /** Roots (and target ancestors) that do not exist. */
+  missing: string[];
   datasets: Map<string, Dataset>;
 }
 
@@ -276,6 +280,9 @@ export interface SendTransport {
   countOnSender?: boolean;
 }
 
+/** How a send's size estimate was obtained. */
+export type SizeSource = 'dry-run' | 'properties';
+
 export interface SendAction extends ActionBase {
   kind: 'send';
   mode: 'full' | 'incremental';
@@ -290,6 +297,12 @@ export interface SendAction extends ActionBase {
   snapshotCount: number;
   /** Estimated stream size in bytes, where known. */
   bytes?: number;
+  /**
+   * Where `bytes` comes from: `dry-run` is `zfs send -n -P` on the source host (see
+   * plan/estimate.ts); `properties` is the snapshots' `referenced`/`written`. Absent means
+   * `properties` (plans made without the estimate step, older plan files).
+   */
+  bytesFrom?: SizeSource;
   receive: ReceiveOptions;
   transport?: SendTransport;
 }

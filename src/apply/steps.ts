@@ -9,6 +9,7 @@ import {
   receiveArgv,
   rollbackArgv,
   sendArgv,
+  sendSpecOf,
   snap,
   snapshotArgv,
 } from '../zfs/commands.js';
@@ -67,8 +68,7 @@ function sendSteps(a: SendAction, hostInfo: (host: string) => HostInfo): Step[] 
   if (a.receive.placeholder === 'create') {
     steps.push({ kind: 'run', host: a.target.host, argv: placeholderArgv(dst.zfs, t, a.receive) });
   }
-  const send: { dataset: string; to: string; from?: string; intermediates: boolean } = { dataset: a.source.dataset, to: a.to.name, intermediates: a.intermediates };
-  if (a.from) send.from = a.from.name;
+  const send = sendSpecOf(a);
   const tr = a.transport ?? {};
   const pipe: PipeStep = {
     kind: 'pipe',

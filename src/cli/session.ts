@@ -2,11 +2,14 @@
 import { connectHosts, closeAll } from '../host/connect.js';
 import type { CommandRunner } from '../host/runner.js';
 import type { Emit } from '../io/events.js';
+import { estimateSends } from '../plan/estimate.js';
+import { plan } from '../plan/planner.js';
 import { assertSupported } from '../plan/supported.js';
 import { loadSpec } from '../spec/load.js';
 import { describeCapabilities } from '../zfs/capabilities.js';
-import { poolsToRead, readState } from '../state/read.js';
-import type { Spec, State } from '../types.js';
+import { readState } from '../state/read.js';
+import { rootsToRead } from '../state/roots.js';
+import type { Plan, Spec, State } from '../types.js';
 
 export interface Session {
   spec: Spec;
@@ -24,7 +27,7 @@ export async function loadSupportedSpec(file: string): Promise<Spec> {
 export async function openSession(specFile: string, emit: Emit): Promise<Session> {
   const spec = await loadSupportedSpec(specFile);
   const started = performance.now();
-  const { runners, unreachable } = await connectHosts(spec, poolsToRead(spec).keys());
+  const { runners, unreachable } = await connectHosts(spec, rootsToRead(spec).keys());
   try {
     const state = await readState(spec, runners);
     state.unreachable = { ...Object.fromEntries(unreachable), ...state.unreachable };
@@ -39,4 +42,9 @@ export async function openSession(specFile: string, emit: Emit): Promise<Session
     await closeAll(runners);
     throw e;
   }
+}
+
+/** The plan of this session, with send sizes from `zfs send -n -P` where the source host has it. */
+export async function planSession(session: Session, now: Date): Promise<Plan> {
+  return estimateSends(plan(session.spec, session.state, now), session.state, session.runners);
 }

@@ -27,8 +27,8 @@ export async function connectHosts(spec: Spec, hosts: Iterable<string>): Promise
       }
       try {
         const resolved = await resolveSsh(h);
-        const client = await connectSsh(resolved);
-        runners.set(name, new SshRunner(name, client, invocation, `${resolved.user}@${resolved.hostName}:${resolved.port}`));
+        const connection = await connectSsh(resolved);
+        runners.set(name, new SshRunner(name, connection, invocation, `${resolved.user}@${resolved.hostName}:${resolved.port}`));
       } catch (e) {
         if (!(e instanceof HostError)) throw e;
         unreachable.set(name, e.message);

@@ -126,7 +126,9 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
       });
       const snapDeps = (to: PlannedSnapshot) => (snap && to.guid === undefined ? [snap.actionId] : []);
       const sendsFull = steps.some((st) => st.kind === 'full');
-      let prev = !tgt && sendsFull ? ensureParents(b, made, ths, target.host, targetName, target.receive.readonly, pairName) : [];
+      const parents = !tgt && sendsFull ? ensureParents(b, made, ths, target.host, targetName, target.receive.readonly, pairName) : [];
+      if (parents === undefined) continue;
+      let prev = parents;
       for (const step of steps) {
         const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, transport, deps: prev, snapDeps });
         if (id) prev = [id];
@@ -161,9 +163,23 @@ function plannedFrom(name: string, src: Dataset): PlannedSnapshot {
 
 /**
  * Plans `+ create` for every missing ancestor of `target` (mkdir -p style, top down) and returns
- * the ids the receive must wait for.
+ * the ids the receive must wait for; undefined (and a conflict, once per pool) when the pool
+ * itself does not exist: zfsync creates datasets, never pools.
  */
-function ensureParents(b: PlanBuilder, made: Map<string, string>, ths: HostState, host: string, target: string, readonly: boolean, pair: string): string[] {
+function ensureParents(b: PlanBuilder, made: Map<string, string>, ths: HostState, host: string, target: string, readonly: boolean, pair: string): string[] | undefined {
+  const poolMissing = (pool: string): undefined => {
+    const key = `\0pool ${pool}`; // NUL never occurs in a dataset name
+    if (!made.has(key)) {
+      made.set(key, b.add({
+        kind: 'conflict', pair, host, dataset: pool, reason: 'pool missing',
+        message: `pool ${pool} does not exist on ${host}`,
+        resolution: `create the pool on ${host} (zfsync creates datasets, never pools), or fix the target's dataset`,
+        dependsOn: [],
+      }));
+    }
+    return undefined;
+  };
+  if (parentOf(target) === undefined) return poolMissing(target);
   const missing: string[] = [];
   let deps: string[] = [];
   for (let p = parentOf(target); p !== undefined && !ths.datasets.has(p); p = parentOf(p)) {
@@ -172,6 +188,7 @@ function ensureParents(b: PlanBuilder, made: Map<string, string>, ths: HostState
       deps = [id];
       break;
     }
+    if (parentOf(p) === undefined) return poolMissing(p);
     missing.push(p);
   }
   for (const p of missing.reverse()) {

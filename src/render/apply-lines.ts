@@ -19,12 +19,26 @@ export function actionTitle(a: Action): string {
   }
 }
 
+/** `42s`, `3m05s`, `1h02m`, `3d04h`. */
+export function formatEta(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${two(Math.floor((s % 3600) / 60))}m`;
+  return `${Math.floor(s / 86400)}d${two(Math.floor((s % 86400) / 3600))}h`;
+}
+
+/**
+ * `1.2 GiB of ~3.4 GiB (35%), 40 MiB/s, ETA ~56s` with an estimate (it may be off: past it,
+ * the ETA is dropped); `1.2 GiB, 40 MiB/s` without one.
+ */
 export function progressText(bytes: number, bytesPerSecond: number, expected?: number): string {
   const rate = `${formatBytes(bytesPerSecond)}/s`;
   if (expected && expected > 0) {
     const pct = Math.min(100, Math.round((bytes / expected) * 100));
-    const eta = bytesPerSecond > 0 ? Math.max(0, Math.round((expected - bytes) / bytesPerSecond)) : undefined;
-    return `${formatBytes(bytes)} of ~${formatBytes(expected)} (${pct}%), ${rate}${eta !== undefined ? `, ETA ${eta}s` : ''}`;
+    const eta = bytesPerSecond > 0 && bytes < expected ? `, ETA ~${formatEta((expected - bytes) / bytesPerSecond)}` : '';
+    return `${formatBytes(bytes)} of ~${formatBytes(expected)} (${pct}%), ${rate}${eta}`;
   }
   return `${formatBytes(bytes)}, ${rate}`;
 }

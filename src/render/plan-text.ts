@@ -89,15 +89,35 @@ export function renderAction(a: Action, c: ChalkInstance): string[] {
   return lines;
 }
 
-export function summaryLine(s: PlanSummary): string {
-  let sends = `${s.sends} to send`;
-  if (s.sends > 0) {
-    const parts: string[] = [];
-    if (s.sendBytes > 0 || s.sendsWithoutSize < s.sends) parts.push(formatBytes(s.sendBytes));
-    if (s.sendsWithoutSize > 0) parts.push(`${s.sendsWithoutSize} of unknown size`);
-    sends += ` (${parts.join(' + ')})`;
+/**
+ * `Total: 12 sends, ~3.4 GiB (9 by zfs send -n -P, 1 from snapshot sizes, 2 of unknown size)`:
+ * every send's estimate added up, and where the estimates came from.
+ */
+export function totalLine(actions: readonly Action[]): string | undefined {
+  const sends = actions.filter((a): a is SendAction => a.kind === 'send');
+  if (sends.length === 0) return undefined;
+  let bytes = 0;
+  let dryRun = 0;
+  let properties = 0;
+  for (const a of sends) {
+    if (a.bytes === undefined) continue;
+    bytes += a.bytes;
+    if (a.bytesFrom === 'dry-run') dryRun++;
+    else properties++;
   }
-  const parts = [sends, plural(s.snapshots, 'snapshot'), `${s.creates} to create`];
+  const unknown = sends.length - dryRun - properties;
+  const head = `Total: ${plural(sends.length, 'send')}, `;
+  if (unknown === sends.length) return `${head}size unknown`;
+  const from = [
+    dryRun ? `${dryRun} by zfs send -n -P` : '',
+    properties ? `${properties} from snapshot sizes` : '',
+    unknown ? `${unknown} of unknown size` : '',
+  ].filter(Boolean);
+  return `${head}~${formatBytes(bytes)} (${from.join(', ')})`;
+}
+
+export function summaryLine(s: PlanSummary): string {
+  const parts = [`${s.sends} to send`, plural(s.snapshots, 'snapshot'), `${s.creates} to create`];
   if (s.rollbacks) parts.push(`${s.rollbacks} to roll back`);
   parts.push(`${s.destroys} to destroy`, plural(s.conflicts, 'conflict'));
   return `Plan: ${parts.join(', ')}.`;
@@ -127,6 +147,8 @@ export function renderPlanText(plan: Plan, opts: TextOptions): string {
   if (plan.actions.length === 0) {
     out.push(c.green('No changes. Every target is up to date with its source.'));
   } else {
+    const total = totalLine(plan.actions);
+    if (total) out.push(total);
     out.push(c.bold(summaryLine(plan.summary)));
   }
   return out.join('\n') + '\n';

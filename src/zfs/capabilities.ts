@@ -96,6 +96,7 @@ export function parseProbe(output: string): Capabilities {
     rawSend: send.flags.has('w'),
     compressedSend: send.flags.has('c'),
     largeBlocks: send.flags.has('L') && send.flags.has('e'),
+    sendEstimate: send.flags.has('n') && send.flags.has('P'),
     tools: parseTools(s.tools),
   };
   if (openzfs) caps.version = versionLine.replace(/^zfs-/, '');

@@ -1,5 +1,5 @@
 // Every zfs command line zfsync runs is built here, as an argv (never a shell string).
-import type { Capabilities, ReceiveOptions } from '../types.js';
+import type { Capabilities, ReceiveOptions, SendAction } from '../types.js';
 
 /** Marks an empty dataset zfsync created to receive a full stream into; its value is the dataset's own name. */
 export const PLACEHOLDER_PROPERTY = 'zfsync:placeholder';
@@ -39,11 +39,31 @@ export interface SendSpec {
   intermediates: boolean;
 }
 
+/** What a planned send streams; the real send and its size estimate are both built from this. */
+export function sendSpecOf(a: SendAction): SendSpec {
+  const s: SendSpec = { dataset: a.source.dataset, to: a.to.name, intermediates: a.intermediates };
+  if (a.from) s.from = a.from.name;
+  return s;
+}
+
+/** The options `zfs send` gets for this stream (everything after `send`). */
+function sendOptions(s: SendSpec): string[] {
+  const args: string[] = [];
+  if (s.from !== undefined) args.push(s.intermediates ? '-I' : '-i', snap(s.dataset, s.from));
+  args.push(snap(s.dataset, s.to));
+  return args;
+}
+
 export function sendArgv(zfs: string, s: SendSpec): string[] {
-  const argv = [zfs, 'send'];
-  if (s.from !== undefined) argv.push(s.intermediates ? '-I' : '-i', snap(s.dataset, s.from));
-  argv.push(snap(s.dataset, s.to));
-  return argv;
+  return [zfs, 'send', ...sendOptions(s)];
+}
+
+/**
+ * The dry run of exactly that send (the zfs arguments, without the zfs command): `-n` writes
+ * no stream, `-P` prints `size\t<bytes>`. Never `-v`, and never on the real send.
+ */
+export function sendEstimateArgs(s: SendSpec): string[] {
+  return ['send', '-n', '-P', ...sendOptions(s)];
 }
 
 /** Properties a received dataset gets when zfsync does not mount it. */

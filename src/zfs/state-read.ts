@@ -1,6 +1,11 @@
-// The batched state read: one zfs call per host lists every filesystem, volume and snapshot of
-// the pools involved, with the properties the planner needs. OpenZFS: `zfs list -H -p` (one
-// line per object). Legacy ZFS has no `list -p`, so `zfs get -H -p -r` (one line per property).
+// The batched state read. One `sh -s` script per host lists, with the properties the planner
+// needs, only what the spec selects: source roots and target roots (recursively) and the
+// ancestors of target roots (on their own). OpenZFS: `zfs list -H -p` (one line per object).
+// Legacy ZFS has no `list -p`, so `zfs get -H -p` (one line per property).
+// The output is parsed line by line as it arrives: memory grows with the selection, never
+// with the size of the listing text.
+import { StringDecoder } from 'node:string_decoder';
+import { shellJoin } from '../host/quote.js';
 import type { Capabilities, Dataset, Snapshot } from '../types.js';
 import { PLACEHOLDER_PROPERTY } from './commands.js';
 
@@ -14,12 +19,52 @@ export function stateColumns(caps: Capabilities): Column[] {
   return cols;
 }
 
-export function stateReadArgv(zfs: string, caps: Capabilities, pools: readonly string[]): string[] {
+/** How much of a dataset a listing covers: its subtree, itself with its children and snapshots, or itself alone. */
+export type ListDepth = 'tree' | 'children' | 'self';
+
+export interface ListRoot {
+  name: string;
+  depth: ListDepth;
+}
+
+/** The zfs arguments (after the zfs command) listing `names` to `depth`. */
+export function stateReadArgs(caps: Capabilities, depth: ListDepth, names: readonly string[]): string[] {
   const cols = stateColumns(caps);
+  const scope = depth === 'tree' ? ['-r'] : depth === 'children' ? ['-d', '1'] : [];
   if (caps.listParsable) {
-    return [zfs, 'list', '-H', '-p', '-t', 'filesystem,volume,snapshot', '-o', cols.join(','), '-r', ...pools];
+    const types = depth === 'self' ? 'filesystem,volume' : 'filesystem,volume,snapshot';
+    return ['list', '-H', '-p', '-t', types, '-o', cols.join(','), ...scope, ...names];
   }
-  return [zfs, 'get', '-H', '-p', '-r', '-o', 'name,property,value', cols.filter((c) => c !== 'name').join(','), ...pools];
+  return ['get', '-H', '-p', ...scope, '-o', 'name,property,value', cols.filter((c) => c !== 'name').join(','), ...names];
+}
+
+/** One zfs call per depth, in a fixed order. */
+export function stateReadCalls(caps: Capabilities, roots: readonly ListRoot[]): string[][] {
+  const calls: string[][] = [];
+  for (const depth of ['tree', 'children', 'self'] as const) {
+    const names = roots.filter((r) => r.depth === depth).map((r) => r.name);
+    if (names.length > 0) calls.push(stateReadArgs(caps, depth, names));
+  }
+  return calls;
+}
+
+/**
+ * The script for `sh -s -- <zfs command>`: each call's output goes straight to stdout, its
+ * stderr is captured and replayed after it as `@@err N line`, then `@@status N code`, so a
+ * root that does not exist is told apart from a real failure. Dataset names never begin with
+ * `@`, so marker lines cannot be confused with zfs output.
+ */
+export function stateReadScript(calls: readonly string[][]): string {
+  const lines: string[] = [];
+  calls.forEach((args, i) => {
+    lines.push(
+      `{ e=$("$@" ${shellJoin(args)} 2>&1 >&3); s=$?; } 3>&1`,
+      `printf '%s\\n' "$e" | while IFS= read -r l; do [ -n "$l" ] && printf '@@err ${i} %s\\n' "$l"; done`,
+      `echo "@@status ${i} $s"`,
+    );
+  });
+  lines.push('echo "@@end"');
+  return lines.join('\n') + '\n';
 }
 
 /** Mutable accumulator while parsing; snapshots may be listed before their dataset. */
@@ -27,13 +72,18 @@ class Builder {
   readonly datasets = new Map<string, Dataset>();
   private readonly orphans = new Map<string, Snapshot[]>();
 
-  addDataset(d: Dataset): void {
+  /** Returns the dataset kept under that name (the first one listed). */
+  addDataset(d: Dataset): Dataset {
+    // Overlapping listings (a parent's children and a child's subtree) name a dataset twice.
+    const seen = this.datasets.get(d.name);
+    if (seen) return seen;
     const early = this.orphans.get(d.name);
     if (early) {
-      d.snapshots.push(...early);
+      for (const s of early) d.snapshots.push(s);
       this.orphans.delete(d.name);
     }
     this.datasets.set(d.name, d);
+    return d;
   }
   addSnapshot(dataset: string, s: Snapshot): void {
     const d = this.datasets.get(dataset);
@@ -41,7 +91,7 @@ class Builder {
     else {
       const list = this.orphans.get(dataset);
       if (list) list.push(s);
-      else this.orphans.set(dataset, [s]);
+      else this.orphans.set(ownString(dataset), [s]);
     }
   }
   finish(): Map<string, Dataset> {
@@ -58,99 +108,351 @@ class Builder {
   }
 }
 
-const num = (v: string | undefined): number | undefined => (v === undefined || v === '-' || v === '' ? undefined : Number(v));
-const str = (v: string | undefined): string | undefined => (v === undefined || v === '-' || v === '' ? undefined : v);
-
-function record(b: Builder, name: string, get: (col: Column) => string | undefined): void {
-  const at = name.indexOf('@');
-  if (at >= 0) {
-    if (name.includes('#')) return;
-    const snap: Snapshot = {
-      name: name.slice(at + 1),
-      guid: get('guid') ?? '',
-      createtxg: num(get('createtxg')) ?? 0,
-      creation: num(get('creation')) ?? 0,
-    };
-    const referenced = num(get('referenced'));
-    if (referenced !== undefined) snap.referenced = referenced;
-    const written = num(get('written'));
-    if (written !== undefined) snap.written = written;
-    b.addSnapshot(name.slice(0, at), snap);
-    return;
-  }
-  const type = get('type');
-  if (type !== 'filesystem' && type !== 'volume') return;
-  const d: Dataset = {
-    name,
-    type,
-    guid: get('guid') ?? '',
-    createtxg: num(get('createtxg')) ?? 0,
-    creation: num(get('creation')) ?? 0,
-    // The marker is a user property, so children inherit it: it counts only where its value names the dataset itself.
-    placeholder: get(PLACEHOLDER_PROPERTY) === name,
-    snapshots: [],
-  };
-  const origin = str(get('origin'));
-  if (origin) d.origin = origin;
-  const referenced = num(get('referenced'));
-  if (referenced !== undefined) d.referenced = referenced;
-  const written = num(get('written'));
-  if (written !== undefined) d.written = written;
-  const token = str(get('receive_resume_token'));
-  if (token) d.resumeToken = token;
-  b.addDataset(d);
+/**
+ * A copy of `s` that does not share memory with the text it was cut from. V8 makes a substring
+ * of 13 or more characters a view of its parent: one kept guid would keep its whole chunk of the
+ * listing alive, and with it, in the end, the whole listing. Flattening a fresh concatenation
+ * copies the characters.
+ */
+function ownString(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
-/** Parses `zfs list -H -p -o <stateColumns>` output. */
-export function parseListOutput(text: string, columns: readonly Column[]): Map<string, Dataset> {
-  const b = new Builder();
-  const index: Partial<Record<Column, number>> = {};
-  columns.forEach((c, i) => (index[c] = i));
-  // One accessor over the current line's fields, not a closure per line (2M lines at scale).
-  let fields: string[] = [];
-  const at = (c: Column): string | undefined => {
-    const i = index[c];
-    return i === undefined ? undefined : fields[i];
-  };
+/** `text[a, b)` as a number; undefined for an empty value or `-` (as `Number` would read anything else). */
+function numberAt(text: string, a: number, b: number): number | undefined {
+  if (b <= a || (b - a === 1 && text.charCodeAt(a) === 45)) return undefined;
+  if (b - a > 15) return Number(text.slice(a, b));
+  let n = 0;
+  for (let i = a; i < b; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number(text.slice(a, b));
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** What a column holds, so that each value is converted once, where it is read. */
+const enum Kind {
+  Ignore,
+  Name,
+  Type,
+  Guid,
+  Createtxg,
+  Creation,
+  Origin,
+  Referenced,
+  Written,
+  Token,
+  Placeholder,
+}
+
+const KIND: Record<Column, Kind> = {
+  name: Kind.Name,
+  type: Kind.Type,
+  guid: Kind.Guid,
+  createtxg: Kind.Createtxg,
+  creation: Kind.Creation,
+  origin: Kind.Origin,
+  referenced: Kind.Referenced,
+  written: Kind.Written,
+  receive_resume_token: Kind.Token,
+  [PLACEHOLDER_PROPERTY]: Kind.Placeholder,
+};
+
+/** Distinct snapshot names kept once each (zfs snapshot -r gives thousands of datasets the same names), up to this many. */
+const MAX_INTERNED = 1 << 16;
+
+/**
+ * The properties of the object being parsed (one `list` line, or the `get` lines of one name),
+ * and what they become. Missing values are undefined; `-` and empty ones count as missing.
+ */
+class Objects {
+  private readonly b = new Builder();
+  private readonly names = new Map<string, string>();
+  /** The snapshot names of the dataset listed before, by position. */
+  private readonly recent: string[] = [];
+  /** The dataset listed last: its snapshots follow it. */
+  private last: Dataset | undefined;
+  type: Dataset['type'] | 'other' | undefined;
+  guid: string | undefined;
+  createtxg: number | undefined;
+  creation: number | undefined;
+  origin: string | undefined;
+  referenced: number | undefined;
+  written: number | undefined;
+  token: string | undefined;
+  placeholder: string | undefined;
+
+  reset(): void {
+    this.type = this.guid = this.origin = this.token = this.placeholder = undefined;
+    this.createtxg = this.creation = this.referenced = this.written = undefined;
+  }
+
+  /** Stores the value `text[a, b)` of a column of kind `k`. */
+  set(k: Kind, text: string, a: number, b: number): void {
+    switch (k) {
+      case Kind.Type: {
+        const t = text.slice(a, b);
+        this.type = t === 'filesystem' || t === 'volume' ? t : 'other';
+        break;
+      }
+      case Kind.Guid:
+        this.guid = text.slice(a, b);
+        break;
+      case Kind.Createtxg:
+        this.createtxg = numberAt(text, a, b);
+        break;
+      case Kind.Creation:
+        this.creation = numberAt(text, a, b);
+        break;
+      case Kind.Origin:
+        this.origin = text.slice(a, b);
+        break;
+      case Kind.Referenced:
+        this.referenced = numberAt(text, a, b);
+        break;
+      case Kind.Written:
+        this.written = numberAt(text, a, b);
+        break;
+      case Kind.Token:
+        this.token = text.slice(a, b);
+        break;
+      case Kind.Placeholder:
+        this.placeholder = text.slice(a, b);
+        break;
+    }
+  }
+
+  private snapshotName(s: string): string {
+    let v = this.names.get(s);
+    if (v === undefined) {
+      v = ownString(s);
+      if (this.names.size < MAX_INTERNED) this.names.set(v, v);
+    }
+    return v;
+  }
+
+  /** The object named `name` is complete. */
+  record(name: string): void {
+    const at = name.indexOf('@');
+    if (at >= 0) {
+      if (name.includes('#')) return;
+      // (Strings are compared with ===, not startsWith: V8 runs startsWith on cut-out strings in its slow path.)
+      const dataset = name.slice(0, at);
+      const last = this.last !== undefined && dataset === this.last.name ? this.last : undefined;
+      const short = name.slice(at + 1);
+      let snapName: string;
+      if (last) {
+        // Most often the k-th snapshot of a dataset has the name of the k-th of the dataset before.
+        const k = last.snapshots.length;
+        const seen = this.recent[k];
+        if (seen === short) snapName = seen;
+        else this.recent[k] = snapName = this.snapshotName(short);
+      } else snapName = this.snapshotName(short);
+      const snap: Snapshot = {
+        name: snapName,
+        guid: this.guid === undefined ? '' : ownString(this.guid),
+        createtxg: this.createtxg ?? 0,
+        creation: this.creation ?? 0,
+      };
+      if (this.referenced !== undefined) snap.referenced = this.referenced;
+      if (this.written !== undefined) snap.written = this.written;
+      if (last) last.snapshots.push(snap);
+      else this.b.addSnapshot(dataset, snap);
+      return;
+    }
+    const type = this.type;
+    if (type !== 'filesystem' && type !== 'volume') return;
+    const own = ownString(name);
+    const d: Dataset = {
+      name: own,
+      type,
+      guid: this.guid === undefined ? '' : ownString(this.guid),
+      createtxg: this.createtxg ?? 0,
+      creation: this.creation ?? 0,
+      // The marker is a user property, so children inherit it: it counts only where its value names the dataset itself.
+      placeholder: this.placeholder === name,
+      snapshots: [],
+    };
+    if (this.origin && this.origin !== '-') d.origin = ownString(this.origin);
+    if (this.referenced !== undefined) d.referenced = this.referenced;
+    if (this.written !== undefined) d.written = this.written;
+    if (this.token && this.token !== '-') d.resumeToken = ownString(this.token);
+    this.last = this.b.addDataset(d);
+  }
+
+  finish(): Map<string, Dataset> {
+    this.last = undefined;
+    return this.b.finish();
+  }
+}
+
+interface LineParser {
+  /** One line: `text[start, end)`, without its newline. */
+  line(text: string, start: number, end: number): void;
+  finish(): Map<string, Dataset>;
+}
+
+/** `zfs list -H -p -o <stateColumns>`: one object per line. */
+class ListLines implements LineParser {
+  private readonly o = new Objects();
+  private readonly kinds: Kind[];
+  constructor(columns: readonly Column[]) {
+    this.kinds = columns.map((c) => KIND[c]);
+  }
+  line(text: string, start: number, end: number): void {
+    const kinds = this.kinds;
+    const o = this.o;
+    o.reset();
+    let name: string | undefined;
+    let a = start;
+    for (let i = 0; i < kinds.length && a <= end; i++) {
+      let b = text.indexOf('\t', a);
+      if (b < 0 || b > end) b = end;
+      const k = kinds[i]!;
+      if (k === Kind.Name) name = text.slice(a, b);
+      else o.set(k, text, a, b);
+      a = b + 1;
+    }
+    if (name) o.record(name);
+  }
+  finish(): Map<string, Dataset> {
+    return this.o.finish();
+  }
+}
+
+/** `zfs get -H -p -o name,property,value`: one line per property, grouped by object. */
+class GetLines implements LineParser {
+  private readonly o = new Objects();
+  private readonly props: string[];
+  private readonly kinds: Kind[];
+  private name: string | undefined;
+  /** Index in `props` of the property expected next (zfs prints them in the order asked). */
+  private next = 0;
+  constructor(columns: readonly Column[]) {
+    const props = columns.filter((c) => c !== 'name');
+    this.props = props;
+    this.kinds = props.map((c) => KIND[c]);
+  }
+  line(text: string, start: number, end: number): void {
+    // Names and property names hold no tab; a value may.
+    const t1 = text.indexOf('\t', start);
+    if (t1 < 0 || t1 >= end) return;
+    const t2 = text.indexOf('\t', t1 + 1);
+    if (t2 < 0 || t2 >= end) return;
+    const name = text.slice(start, t1);
+    if (name !== this.name) {
+      this.flush();
+      this.name = name;
+      this.o.reset();
+      this.next = 0;
+    }
+    const prop = text.slice(t1 + 1, t2);
+    const props = this.props;
+    let i = this.next;
+    if (props[i] !== prop) {
+      i = props.length;
+      while (--i >= 0 && props[i] !== prop);
+      if (i < 0) return;
+    }
+    this.next = i + 1;
+    this.o.set(this.kinds[i]!, text, t2 + 1, end);
+  }
+  private flush(): void {
+    if (this.name !== undefined) this.o.record(this.name);
+  }
+  finish(): Map<string, Dataset> {
+    this.flush();
+    this.name = undefined;
+    return this.o.finish();
+  }
+}
+
+const lineParser = (caps: Capabilities): LineParser => (caps.listParsable ? new ListLines(stateColumns(caps)) : new GetLines(stateColumns(caps)));
+
+/** Parses a whole listing held in memory (fixtures, tests); the state read streams instead. */
+export function parseStateOutput(text: string, caps: Capabilities): Map<string, Dataset> {
+  const p = lineParser(caps);
   let start = 0;
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    if (end > start) {
-      fields = text.slice(start, end).split('\t');
-      const name = fields[0];
-      if (name) record(b, name, at);
-    }
+    if (end > start) p.line(text, start, end);
     start = end + 1;
   }
-  return b.finish();
+  return p.finish();
 }
 
-/** Parses `zfs get -H -p -r -o name,property,value` output (lines grouped by object). */
-export function parseGetOutput(text: string): Map<string, Dataset> {
-  const b = new Builder();
-  let currentName: string | undefined;
-  let props = new Map<string, string>();
-  const flush = () => {
-    if (currentName !== undefined) record(b, currentName, (c) => props.get(c));
-  };
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const t2 = line.lastIndexOf('\t');
-    const t1 = line.lastIndexOf('\t', t2 - 1);
-    if (t1 < 0 || t2 < 0) continue;
-    const name = line.slice(0, t1);
-    if (name !== currentName) {
-      flush();
-      currentName = name;
-      props = new Map();
-    }
-    props.set(line.slice(t1 + 1, t2), line.slice(t2 + 1));
+export interface StateListing {
+  datasets: Map<string, Dataset>;
+  /** Names a call asked for that do not exist. */
+  missing: string[];
+  /** Any other error, one line each (`@@status` non-zero without a reason counts too). */
+  errors: string[];
+  /** The script ran to its end (`@@end` seen). */
+  complete: boolean;
+}
+
+const NOT_FOUND = /^cannot open '(.*)': dataset does not exist$/;
+
+/** Consumes the state script's stdout chunk by chunk, never holding more than one partial line. */
+export class StateListingParser {
+  private readonly parser: LineParser;
+  private readonly decoder = new StringDecoder('utf8');
+  private rest = '';
+  private readonly missing: string[] = [];
+  private readonly errors: string[] = [];
+  private readonly reasons = new Map<number, number>();
+  private complete = false;
+
+  constructor(caps: Capabilities, private readonly calls: readonly string[][]) {
+    this.parser = lineParser(caps);
   }
-  flush();
-  return b.finish();
-}
 
-export function parseStateOutput(text: string, caps: Capabilities): Map<string, Dataset> {
-  return caps.listParsable ? parseListOutput(text, stateColumns(caps)) : parseGetOutput(text);
+  push(chunk: Buffer | string): void {
+    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    let start = text.indexOf('\n');
+    if (start < 0) {
+      this.rest += text;
+      return;
+    }
+    // The line begun in an earlier chunk on its own, then the rest of this chunk as it came:
+    // `rest + text` would be a concatenation, which V8 searches and compares more slowly.
+    const first = this.rest + text.slice(0, start);
+    if (first) this.line(first, 0, first.length);
+    start++;
+    for (let end = text.indexOf('\n', start); end >= 0; end = text.indexOf('\n', start)) {
+      if (end > start) this.line(text, start, end);
+      start = end + 1;
+    }
+    this.rest = text.slice(start);
+  }
+
+  end(): StateListing {
+    const last = this.rest + this.decoder.end();
+    this.rest = '';
+    if (last) this.line(last, 0, last.length);
+    return { datasets: this.parser.finish(), missing: this.missing, errors: this.errors, complete: this.complete };
+  }
+
+  private line(chunk: string, start: number, end: number): void {
+    // 64 is '@': zfs output lines begin with a dataset name, which never does.
+    if (chunk.charCodeAt(start) !== 64 || chunk.charCodeAt(start + 1) !== 64) return this.parser.line(chunk, start, end);
+    const text = chunk.slice(start, end);
+    const m = /^@@(err|status) (\d+) (.*)$/.exec(text);
+    if (!m) {
+      if (text === '@@end') this.complete = true;
+      return;
+    }
+    const call = Number(m[2]);
+    const what = `zfs ${(this.calls[call] ?? []).slice(0, 1).join(' ')}`;
+    if (m[1] === 'err') {
+      const notFound = NOT_FOUND.exec(m[3]!);
+      if (notFound) this.missing.push(notFound[1]!);
+      else this.errors.push(`${what}: ${m[3]}`);
+      this.reasons.set(call, (this.reasons.get(call) ?? 0) + 1);
+    } else if (m[3] !== '0' && !this.reasons.has(call)) {
+      this.errors.push(`${what}: exit ${m[3]}`);
+    }
+  }
 }

@@ -15,6 +15,7 @@ export const LEGACY: Capabilities = {
   rawSend: false,
   compressedSend: false,
   largeBlocks: false,
+  sendEstimate: false,
   tools: { zstd: false, lz4: false, gzip: true, mbuffer: false, pv: false, ddProgress: true },
 };
 
@@ -32,6 +33,7 @@ export const OPENZFS: Capabilities = {
   rawSend: true,
   compressedSend: true,
   largeBlocks: true,
+  sendEstimate: true,
   tools: { zstd: true, lz4: true, gzip: true, mbuffer: true, pv: false, ddProgress: true },
 };
 
@@ -93,7 +95,7 @@ export class HostBuilder {
   }
 
   build(): HostState {
-    return { host: this.host, capabilities: this.capabilities, pools: [...new Set([...this.datasets.keys()].map((n) => n.split('/')[0]!))], datasets: this.datasets };
+    return { host: this.host, capabilities: this.capabilities, roots: [...new Set([...this.datasets.keys()].map((n) => n.split('/')[0]!))], missing: [], datasets: this.datasets };
   }
 }
 

@@ -37,7 +37,7 @@ replicate:
   const first = await zfsync(['plan', '-c', spec, '--detailed-exitcode'], { now: T0 });
   assert.equal(first.code, 2, first.stderr);
   assert.match(first.stdout, /\+ create\s+local: \S+\/replica\b/);
-  assert.match(first.stdout, /Plan: 4 to send .*1 snapshot, 3 to create, 0 to destroy, 0 conflicts\./);
+  assert.match(first.stdout, /\nTotal: 4 sends, ~[\d.]+ KiB \(4 from snapshot sizes\)\nPlan: 4 to send, 1 snapshot, 3 to create, 0 to destroy, 0 conflicts\./);
 
   const applied = await zfsync(['apply', '-c', spec, '--auto-approve'], { now: T0 });
   assert.equal(applied.code, 0, applied.stdout + applied.stderr);

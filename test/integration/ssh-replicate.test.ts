@@ -2,6 +2,9 @@
 // pools play the remote side): GUIDs equal on both ends, incrementals, convergence, and
 // transport options.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { hours, specFile, zfsync } from '../helpers/cli.js';
 import { sshHost } from '../helpers/ssh-spec.js';
@@ -109,4 +112,54 @@ replicate:
   assert.deepEqual(await short(`${far}/r/data/-dash`), await short(`${src}/data/-dash`));
   assert.equal((await short(`${far}/r/data/-dash`)).length, 2);
   assert.equal((await zfsync(['plan', '-c', spec, '--detailed-exitcode'], { now: hours(T0, 1.5) })).code, 0);
+});
+
+/** A PATH holding every command of this machine except `absent` (symlinks), removed after the test. */
+async function pathWithout(t: Parameters<typeof requireZfs>[0], absent: readonly string[]): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(tmpdir(), 'zfsync-path-'));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  for (const from of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+    for (const name of await fs.readdir(from).catch(() => [] as string[])) {
+      if (absent.includes(name)) continue;
+      await fs.symlink(path.join(from, name), path.join(dir, name)).catch(() => {}); // first on PATH wins
+    }
+  }
+  return dir;
+}
+
+test('transport tools absent on one end: compression and buffer fall back, the plan says so, the data arrives', async (t) => {
+  if (!(await ready(t))) return;
+  const server = await startSshd(t);
+  const { src, dst } = await makePools(t, ['src', 'dst']);
+  await createDatasets([`${src}/data`]);
+  await writeRandom(`${src}/data`, 'x', 2 << 20);
+  const { spec } = await specFile(
+    t,
+    `version: 1
+hosts:
+${sshHost('nas', server)}
+sources:
+  data: { host: nas, datasets: ["${src}/data"], snapshot_every: 1h }
+targets:
+  here: { dataset: "${dst}", strip_path: 1 }
+replicate:
+  - { from: data, to: here, transport: { compress: zstd, buffer: 64M } }
+`,
+  );
+  // This machine (the receiving end of the pull) loses its compressors and mbuffer; nas keeps them.
+  const saved = process.env.PATH;
+  process.env.PATH = await pathWithout(t, ['zstd', 'lz4', 'gzip', 'mbuffer']);
+  t.after(() => {
+    process.env.PATH = saved;
+  });
+  const plan = await zfsync(['plan', '-c', spec], { now: T0 });
+  assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  assert.match(plan.stdout, /uncompressed: zstd is missing on the target host/);
+  assert.match(plan.stdout, /no receive buffer: mbuffer is missing on the target host/);
+  assert.match(plan.stdout, /\+ send full\s+nas -> local: \S+\/data @\S+ => \S+\/data .*uncompressed\)/);
+  const applied = await zfsync(['apply', '-c', spec, '--auto-approve'], { now: T0 });
+  assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+  const s = await short(`${src}/data`);
+  assert.equal(s.length, 1);
+  assert.deepEqual(await short(`${dst}/data`), s);
 });

@@ -127,3 +127,36 @@ replicate:
   assert.equal(local.length, 2);
   assert.deepEqual(await remoteSnapshots(lane, `${lane.base}/in/vm/one`), local);
 });
+
+test('OpenZFS: the state read lists only the named roots; missing roots and pools are conflicts of their pairs', async (t) => {
+  const lane = await remoteLane(t);
+  if (!lane) return;
+  for (const d of ['flat', 'flat/child']) await lane.sh(['zfs', 'create', `${lane.base}/${d}`]);
+  await lane.sh(['zfs', 'snapshot', '-r', `${lane.base}/flat@one`]);
+  const noPool = `nopool${process.pid}`;
+  const { spec } = await specFile(
+    t,
+    `version: 1
+hosts:
+${lane.hostEntry('oz')}
+sources:
+  flat: { host: oz, datasets: ["${lane.base}/flat"], recursive: false }
+  ghost: { host: oz, datasets: ["${lane.base}/not-there"] }
+targets:
+  t: { host: oz, dataset: "${lane.base}/copy", strip_path: 2 }
+  lost: { host: oz, dataset: "${noPool}/copy" }
+replicate:
+  - { from: flat, to: t }
+  - { from: ghost, to: t }
+  - { from: flat, to: lost }
+`,
+  );
+  const plan = await zfsync(['plan', '-c', spec], { now: T0 });
+  assert.match(plan.stdout, new RegExp(`! conflict\\s+oz: ${lane.base}/not-there`));
+  assert.match(plan.stdout, new RegExp(`pool ${noPool} does not exist on oz`));
+  assert.match(plan.stdout, new RegExp(`\\+ send full\\s+oz: ${lane.base}/flat @one => ${lane.base}/copy/flat`));
+  assert.doesNotMatch(plan.stdout, /flat\/child/, 'recursive: false replicates only the root');
+  const applied = await zfsync(['apply', '-c', spec, '--auto-approve'], { now: T0 });
+  assert.equal(applied.code, 1, 'conflicts make the exit code 1');
+  assert.deepEqual(await remoteSnapshots(lane, `${lane.base}/copy/flat`), await remoteSnapshots(lane, `${lane.base}/flat`));
+});

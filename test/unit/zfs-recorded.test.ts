@@ -17,7 +17,7 @@ import {
   sendArgv,
   snapshotArgv,
 } from '../../src/zfs/commands.js';
-import { parseStateOutput, stateColumns, stateReadArgv } from '../../src/zfs/state-read.js';
+import { parseStateOutput, stateColumns, stateReadArgs } from '../../src/zfs/state-read.js';
 import type { Dataset, ReceiveOptions } from '../../src/types.js';
 
 const fixture = (p: string): string => readFileSync(new URL(`../fixtures/${p}`, import.meta.url), 'utf8');
@@ -73,8 +73,8 @@ describe('parseProbe on recorded output', () => {
 
 describe('state read argv matches the recorded command lines', () => {
   it('OpenZFS: zfs list -H -p', () => {
-    assert.deepEqual(stateReadArgv('zfs', oz, ['vmtank']), [
-      'zfs', 'list', '-H', '-p', '-t', 'filesystem,volume,snapshot',
+    assert.deepEqual(stateReadArgs(oz, 'tree', ['vmtank']), [
+      'list', '-H', '-p', '-t', 'filesystem,volume,snapshot',
       '-o', 'name,type,guid,createtxg,creation,origin,referenced,written,receive_resume_token,zfsync:placeholder',
       '-r', 'vmtank',
     ]);
@@ -84,8 +84,8 @@ describe('state read argv matches the recorded command lines', () => {
   });
 
   it('zfs-fuse: zfs get -H -p -r', () => {
-    assert.deepEqual(stateReadArgv('zfs', fuse, [FUSE_POOL]), [
-      'zfs', 'get', '-H', '-p', '-r', '-o', 'name,property,value',
+    assert.deepEqual(stateReadArgs(fuse, 'tree', [FUSE_POOL]), [
+      'get', '-H', '-p', '-r', '-o', 'name,property,value',
       'type,guid,createtxg,creation,origin,referenced,zfsync:placeholder', FUSE_POOL,
     ]);
   });

@@ -3,7 +3,6 @@ import { AbortedError, StalePlanError, UsageError } from '../../errors.js';
 import { applyPlan, type ApplyHost } from '../../apply/executor.js';
 import type { Emit } from '../../io/events.js';
 import { readPlanFile } from '../../plan/document.js';
-import { plan as makePlan } from '../../plan/planner.js';
 import { applySummary, lineReporter } from '../../render/apply-lines.js';
 import { listrReporter } from '../../render/apply-listr.js';
 import { renderPlanText } from '../../render/plan-text.js';
@@ -11,7 +10,7 @@ import { changedFingerprints, fingerprints } from '../../state/fingerprint.js';
 import type { Plan, PlanDocument } from '../../types.js';
 import { err, out, useColor, type Io } from '../io.js';
 import { confirm } from '../prompt.js';
-import { openSession, type Session } from '../session.js';
+import { openSession, planSession, type Session } from '../session.js';
 import { hostLine } from './common.js';
 
 export interface ApplyFlags {
@@ -46,10 +45,10 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
     const color = useColor(io, flags.color);
     let toRun: Plan;
     if (saved) {
-      assertFresh(session, saved, io);
+      await assertFresh(session, saved, io);
       toRun = saved.plan;
     } else {
-      toRun = makePlan(session.spec, session.state, io.now());
+      toRun = await planSession(session, io.now());
       if (!json) out(io, renderPlanText(toRun, { color }));
       if (toRun.actions.length === 0) return 0;
       if (toRun.actions.every((a) => a.kind === 'conflict')) {
@@ -87,13 +86,14 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
 const unreachable = (s: Session) => Object.keys(s.state.unreachable ?? {}).length > 0;
 
 /** A saved plan runs only against the spec and state it was made from. */
-function assertFresh(session: Session, saved: PlanDocument, io: Io): void {
+async function assertFresh(session: Session, saved: PlanDocument, io: Io): Promise<void> {
   const changed: string[] = [];
   if (saved.spec.hash !== session.spec.hash) changed.push(`the spec ${session.spec.file} changed since the plan was made`);
   const moved = changedFingerprints(saved.fingerprints, fingerprints(session.spec, session.state));
   if (moved.length) changed.push(`${moved.length} dataset(s) changed since the plan was made: ${moved.slice(0, 10).join(', ')}${moved.length > 10 ? ', ...' : ''}`);
   if (changed.length === 0) return;
-  const fresh = makePlan(session.spec, session.state, io.now());
+  // Sized the same way as the saved plan was, so the diff shows real changes, not estimate methods.
+  const fresh = await planSession(session, io.now());
   const diff = createTwoFilesPatch('saved plan', 'plan now', renderPlanText(saved.plan, { color: false }), renderPlanText(fresh, { color: false }), saved.createdAt, io.now().toISOString());
   throw new StalePlanError(`saved plan is stale: ${changed.join('; ')}. Nothing was applied; run zfsync plan again.`, diff);
 }

@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
 import { planDocument } from '../../plan/document.js';
-import { hasChanges, plan } from '../../plan/planner.js';
+import { hasChanges } from '../../plan/planner.js';
 import { renderPlanText } from '../../render/plan-text.js';
 import { fingerprints } from '../../state/fingerprint.js';
 import { err, out, useColor, type Io } from '../io.js';
-import { openSession } from '../session.js';
+import { openSession, planSession } from '../session.js';
 import { hostLine } from './common.js';
 
 export interface PlanFlags {
@@ -24,7 +24,7 @@ export async function planCommand(io: Io, flags: PlanFlags): Promise<number> {
   });
   try {
     const now = io.now();
-    const p = plan(session.spec, session.state, now);
+    const p = await planSession(session, now);
     const doc = planDocument(session.spec, p, fingerprints(session.spec, session.state), now);
     if (flags.out) await writeFile(flags.out, JSON.stringify(doc, null, 2) + '\n');
     if (flags.json) out(io, JSON.stringify(doc, null, 2));

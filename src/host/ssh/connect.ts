@@ -1,6 +1,7 @@
 // Opens one verified ssh2 connection to a host: the host key is checked (known_hosts or a
 // pinned fingerprint) before any command can run, and every failure becomes one line that
 // names the host.
+import { Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import * as path from 'node:path';
@@ -85,7 +86,13 @@ async function logins(r: ResolvedSsh): Promise<{ logins: Login[]; problems: stri
 }
 
 /** Connects and verifies; resolves with a ready client, or rejects with a one-line HostError. */
-export async function connectSsh(r: ResolvedSsh): Promise<Client> {
+/** The ssh2 client and the TCP socket under it (the runner corks it around large writes). */
+export interface SshConnection {
+  client: Client;
+  socket: Socket;
+}
+
+export async function connectSsh(r: ResolvedSsh): Promise<SshConnection> {
   const entries = await readKnownHosts(r.knownHostsFiles);
   const { logins: queue, problems } = await logins(r);
   if (queue.length === 0) {
@@ -94,11 +101,11 @@ export async function connectSsh(r: ResolvedSsh): Promise<Client> {
   const tried: string[] = [];
   let verdict: HostKeyVerdict | undefined;
   const client = new Client();
+  const socket = new Socket();
 
   const hostTypes = knownKeyTypes(r.hostName, r.port, entries, r.hostKeyAlias);
   const config: ConnectConfig = {
-    host: r.hostName,
-    port: r.port,
+    sock: socket,
     username: r.user,
     readyTimeout: r.connectTimeoutS * 1000,
     keepaliveInterval: KEEPALIVE_MS,
@@ -120,7 +127,7 @@ export async function connectSsh(r: ResolvedSsh): Promise<Client> {
   if (hostTypes.length) config.algorithms = { serverHostKey: preferHostKeys(hostTypes) as never };
   if (r.ciphers) config.algorithms = { ...config.algorithms, cipher: r.ciphers as never };
 
-  return new Promise<Client>((resolve, reject) => {
+  return new Promise<SshConnection>((resolve, reject) => {
     let settled = false;
     const fail = (message: string) => {
       if (settled) return;
@@ -130,7 +137,7 @@ export async function connectSsh(r: ResolvedSsh): Promise<Client> {
     };
     client.once('ready', () => {
       settled = true;
-      resolve(client);
+      resolve({ client, socket });
     });
     client.on('error', (e: Error & { level?: string; code?: string }) => {
       if (verdict && !verdict.ok) return fail(verdict.message);
@@ -147,6 +154,7 @@ export async function connectSsh(r: ResolvedSsh): Promise<Client> {
     });
     client.on('close', () => fail(verdict && !verdict.ok ? verdict.message : `connection to ${where(r)} closed during the handshake`));
     client.connect(config);
+    socket.connect({ host: r.hostName, port: r.port });
   });
 }
 

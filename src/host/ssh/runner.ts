@@ -1,6 +1,7 @@
 // A remote host over one ssh2 connection: every command is an exec channel of that
 // connection, its argv quoted by the one quoting function and run in the C locale.
-import { PassThrough } from 'node:stream';
+import type { Socket } from 'node:net';
+import { PassThrough, type Readable } from 'node:stream';
 import type { Client, ClientChannel } from 'ssh2';
 import { shellJoin } from '../quote.js';
 import {
@@ -18,26 +19,48 @@ import {
 import { StderrTail } from '../process.js';
 import { pipelineScript, StatusFilter, statusOf } from './pipeline.js';
 
+/**
+ * Feeds a channel with the socket corked around each write: ssh2 writes every packet (32 KiB
+ * at most) on its own, one syscall each, and leaves the pipe at about 60 % of OpenSSH's
+ * throughput; corked, one chunk's packets leave in one writev.
+ */
+function pumpCorked(from: Readable, ch: ClientChannel, socket: Socket): void {
+  from.on('data', (chunk: Buffer) => {
+    socket.cork();
+    const ok = ch.write(chunk);
+    socket.uncork();
+    if (!ok) {
+      from.pause();
+      ch.once('drain', () => from.resume());
+    }
+  });
+  from.once('end', () => ch.end());
+}
+
 export class SshRunner implements CommandRunner {
   readonly directStdin = false;
   readonly zfsCommand: Argv;
   private readonly open = new Set<() => void>();
   private lost: string | undefined;
+  private readonly client: Client;
+  private readonly socket: Socket;
 
   constructor(
     readonly host: string,
-    private readonly client: Client,
+    { client, socket }: { client: Client; socket: Socket },
     private readonly invocation: ZfsInvocation,
     /** `user@host:port`, for messages. */
     readonly address: string,
   ) {
+    this.client = client;
+    this.socket = socket;
     this.zfsCommand = zfsCommandOf(invocation);
     const onGone = (why: string) => {
       this.lost ??= why;
       for (const abort of [...this.open]) abort();
     };
     client.on('close', () => onGone(`connection to ${host} (${address}) lost`));
-    client.on('error', (e: Error) => onGone(`connection to ${host} (${address}) failed: ${e.message}`));
+    client.on('error', (e: Error) => onGone(`connection to ${host} (${address}) lost: ${e.message}`));
   }
 
   /** The command line sent to the remote login shell: `env` works under sh and csh alike. */
@@ -105,7 +128,7 @@ export class SshRunner implements CommandRunner {
         ch.stderr.on('error', () => undefined);
         ch.pipe(stdout);
         ch.stderr.pipe(stderr);
-        stdin.pipe(ch);
+        pumpCorked(stdin, ch, this.socket);
       });
     }
     if (options.stdin) options.stdin.pipe(stdin);

@@ -1,0 +1,58 @@
+// What each host's state read lists: the roots the spec names, not whole pools, so that the
+// read grows with the selection. Sources: their roots (with descendants unless not recursive).
+// Targets: the target root's subtree, and each ancestor on its own (the plan creates missing
+// parents and must know which exist, down to whether the pool does).
+import { isWithin } from '../spec/mapping.js';
+import type { Spec } from '../types.js';
+import type { ListDepth, ListRoot } from '../zfs/state-read.js';
+
+const RANK: Record<ListDepth, number> = { self: 0, children: 1, tree: 2 };
+
+function ancestors(name: string): string[] {
+  const out: string[] = [];
+  for (let i = name.indexOf('/'); i >= 0; i = name.indexOf('/', i + 1)) out.push(name.slice(0, i));
+  return out;
+}
+
+const parentOf = (name: string): string | undefined => {
+  const i = name.lastIndexOf('/');
+  return i < 0 ? undefined : name.slice(0, i);
+};
+
+/** Whether listing `by` already yields everything listing `root` would. */
+function covers(by: ListRoot, root: ListRoot): boolean {
+  if (by.depth === 'tree') return isWithin(root.name, by.name);
+  if (by.depth === 'children') return root.depth === 'self' ? root.name === by.name || parentOf(root.name) === by.name : root.depth === 'children' && root.name === by.name;
+  return root.depth === 'self' && root.name === by.name;
+}
+
+/** Drops every root another one covers; sorted by name. */
+export function mergeRoots(roots: readonly ListRoot[]): ListRoot[] {
+  const strongest = new Map<string, ListRoot>();
+  for (const r of roots) {
+    const seen = strongest.get(r.name);
+    if (!seen || RANK[r.depth] > RANK[seen.depth]) strongest.set(r.name, r);
+  }
+  const all = [...strongest.values()];
+  return all.filter((r) => !all.some((o) => o !== r && covers(o, r))).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** host -> the roots its state read lists. */
+export function rootsToRead(spec: Spec): Map<string, ListRoot[]> {
+  const raw = new Map<string, ListRoot[]>();
+  const add = (host: string, r: ListRoot) => {
+    let list = raw.get(host);
+    if (!list) raw.set(host, (list = []));
+    list.push(r);
+  };
+  for (const src of Object.values(spec.sources)) {
+    for (const d of src.datasets) add(src.host, { name: d, depth: src.recursive ? 'tree' : 'children' });
+  }
+  for (const pair of spec.replicate) {
+    const t = spec.targets[pair.to];
+    if (!t) continue;
+    add(t.host, { name: t.dataset, depth: 'tree' });
+    for (const a of ancestors(t.dataset)) add(t.host, { name: a, depth: 'self' });
+  }
+  return new Map([...raw].map(([host, roots]) => [host, mergeRoots(roots)]));
+}
