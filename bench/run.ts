@@ -1,29 +1,37 @@
-// zfsync benchmarks: `npm run bench [-- --only read-plan|data-path] [-- --quick]`.
-// (a) read + plan at scale (bench/read-plan.ts), then (b) the local data path (bench/data-path.ts).
+// zfsync benchmarks: `npm run bench [-- --only read-plan|data-path|ssh-push] [-- --quick]`.
+// (a) read + plan at scale (bench/read-plan.ts), then (b) the local data path (bench/data-path.ts),
+// then (c) SSH push through a loopback sshd against the OpenSSH client (bench/ssh-push.ts).
 // Results are ratios against a baseline measured in the same run, written to bench/RESULTS.md
 // (or --out FILE; a partial or --quick run overwrites it too, and says so in its first line);
-// a short summary goes to stdout. Not part of `npm test`. Needs root and zfs for (b); (a) runs anywhere.
+// a short summary goes to stdout. Not part of `npm test`. Needs root and zfs for (b), and also
+// OpenSSH (sshd and the client) for (c); (a) runs anywhere (its SSH mode needs root and sshd, else it is skipped).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchDataPath, type DataPathResult } from './data-path.js';
+import type { DataPathResult } from './data-path.js';
 import { hotSpotRows } from './profile.js';
-import { benchReadPlan, type ChildResult, type ReadPlanResult, type Scale } from './read-plan.js';
+import type { ChildResult, ReadPlanResult, Scale } from './read-plan.js';
+import type { ListingForm } from './synthetic.js';
+import type { SshPushResult } from './ssh-push.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 // ---------------------------------------------------------------- targets
 
-const TARGET_SECONDS = 5; // 1M snapshots per side: read + plan (+ fingerprints)
-const TARGET_RSS_GIB = 1.5;
+const TARGET_SECONDS = 5; // 1M snapshots per side: spec + connect + read + plan + fingerprints, either listing form, local or SSH
+const TARGET_RSS_GIB = 1;
 const TARGET_DATA_PERCENT = 95; // zfsync apply / raw pipe throughput
 
 // ---------------------------------------------------------------- flags
 
+const SECTIONS = ['read-plan', 'data-path', 'ssh-push'] as const;
+type Section = (typeof SECTIONS)[number];
+const isSection = (v: string): v is Section => (SECTIONS as readonly string[]).includes(v);
+
 interface Flags {
-  only?: 'read-plan' | 'data-path';
+  only?: Section;
   quick: boolean;
   out: string;
   runs?: number;
@@ -41,12 +49,12 @@ function parseFlags(argv: string[]): Flags {
     if (a === '--quick') f.quick = true;
     else if (a === '--only') {
       const v = value();
-      if (v !== 'read-plan' && v !== 'data-path') throw new Error(`--only read-plan|data-path, not ${v}`);
+      if (!isSection(v)) throw new Error(`--only ${SECTIONS.join('|')}, not ${v}`);
       f.only = v;
     } else if (a === '--out') f.out = path.resolve(value());
     else if (a === '--runs') f.runs = Number(value());
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run bench -- [--only read-plan|data-path] [--quick] [--runs N] [--out FILE]\n');
+      process.stdout.write(`usage: npm run bench -- [--only ${SECTIONS.join('|')}] [--quick] [--runs N] [--out FILE]\n`);
       process.exit(0);
     } else throw new Error(`unknown flag ${a}`);
   }
@@ -89,118 +97,148 @@ function machine(zfsImplementation: string | undefined): string[] {
 }
 
 const ms = (r: ChildResult, k: string) => r.ms[k] ?? NaN;
-const readPlanMs = (r: ChildResult) => ms(r, 'read') + ms(r, 'plan');
-const totalMs = (r: ChildResult) => readPlanMs(r) + ms(r, 'fingerprints');
+const FORM_TITLE: Record<ListingForm, string> = { list: '`zfs list`', get: '`zfs get`' };
+const scaleTitle = (s: Scale) => (s === 'full' ? '1 (full)' : '1/10');
+const RP_MODES = ['local', 'ssh'] as const;
 
-interface ScaleSummary {
+interface ReadPlanSummary {
+  form: ListingForm;
   scale: Scale;
+  mode: (typeof RP_MODES)[number];
   snapshotsPerSide: number;
-  readPlan: number;
+  read: number;
+  plan: number;
   total: number;
   split: number;
-  /** read (incl. transport through runProcess) + plan + fingerprints. */
-  pipedTotal: number;
   peakKiB: number;
-  ok?: { time: boolean; timePiped: boolean; rss: boolean };
+  ok?: { time: boolean; rss: boolean };
 }
 
-function summarizeScales(r: ReadPlanResult): ScaleSummary[] {
-  return r.scales.map((s) => {
-    const out: ScaleSummary = {
-      scale: s.scale,
-      snapshotsPerSide: s.stats.snapshotsPerSide.source,
-      readPlan: median(s.real.map(readPlanMs)),
-      total: median(s.real.map(totalMs)),
-      split: median(s.baseline.map((b) => ms(b, 'split'))),
-      pipedTotal: median(s.piped.map(totalMs)),
-      peakKiB: Math.max(...s.real.map((x) => x.maxRssKiB), ...s.piped.map((x) => x.maxRssKiB)),
-    };
-    if (s.scale === 'full') {
-      out.ok = { time: out.total < TARGET_SECONDS * 1000, timePiped: out.pipedTotal < TARGET_SECONDS * 1000, rss: out.peakKiB < TARGET_RSS_GIB * 2 ** 20 };
-    }
-    return out;
-  });
+/** Medians per form x scale x mode (local, ssh); the targets are checked at full scale. */
+function summarizeReadPlan(r: ReadPlanResult): ReadPlanSummary[] {
+  return r.results.flatMap((s) =>
+    RP_MODES.filter((mode) => s[mode].length > 0).map((mode) => {
+      const runs = s[mode];
+      const out: ReadPlanSummary = {
+        form: s.form,
+        scale: s.scale,
+        mode,
+        snapshotsPerSide: s.stats.snapshotsPerSide.source,
+        read: median(runs.map((x) => ms(x, 'read'))),
+        plan: median(runs.map((x) => ms(x, 'plan'))),
+        total: median(runs.map((x) => ms(x, 'total'))),
+        split: median(s.baseline.map((b) => ms(b, 'split'))),
+        peakKiB: Math.max(...runs.map((x) => x.maxRssKiB)),
+      };
+      if (s.scale === 'full') out.ok = { time: out.total < TARGET_SECONDS * 1000, rss: out.peakKiB < TARGET_RSS_GIB * 2 ** 20 };
+      return out;
+    }),
+  );
 }
 
 function readPlanSection(r: ReadPlanResult, runs: number): string[] {
   const L: string[] = [];
+  const caps = (f: ReadPlanResult['forms'][number]) => {
+    const on = Object.entries(f.capabilities).filter(([, v]) => v === true).map(([k]) => k);
+    return on.length ? `true: \`${on.join(', ')}\`` : 'none of the boolean capabilities true';
+  };
+  const forms = r.forms.map((f) => {
+    const args = f.calls.map((c) => `\`zfs ${c.args.join(' ')}\``).join(' and ');
+    return `- **${FORM_TITLE[f.form]} form**: caps = \`parseProbe\` of ${f.probeFrom} (${caps(f)}), so the state read calls ${args}.`;
+  });
   L.push('## (a) Read + plan at scale', '');
   L.push(
-    'One host `local` whose single state listing holds both pools, as for a local pair: source `tank` ' +
-      '(recursive) → target `backup/copy`. Synthetic `zfs list -H -p` output in the OpenZFS format, columns ' +
-      `exactly \`stateColumns(caps)\` with caps = \`parseProbe\` of ${r.probeFrom} ` +
-      `(\`${Object.entries(r.capabilities).filter(([, v]) => v === true).map(([k]) => k).join(', ')}\`). ` +
-      'Every source dataset has 100 snapshots; its replica on the target holds the oldest 99 with the same GUIDs, ' +
-      'so the plan is one incremental send per dataset. Path measured: a fake `CommandRunner` answering the probe ' +
-      'and the listing → `readHostState` (probe parse + `parseStateOutput`) → `plan(spec, state, now)` → ' +
-      '`fingerprints(spec, state)`, spec from `parseSpec`.',
+    'One host holding both sides of a pair: source `tank` (recursive) → target `backup/copy`, so its state read lists `backup/copy` and `tank` ' +
+      'with their descendants in one zfs call and the ancestor `backup` on its own in another (`rootsToRead`). The host\'s `zfs` is a generated `/bin/sh` stand-in: ' +
+      'it answers the capability probe (`zfs version`, `zfs`, `zfs get -?`) exactly as the zfs of the recorded probe fixture did (the probe\'s output is checked against ' +
+      'the fixture before the runs), `cat`s a synthetic listing for each of the state read\'s calls (matched argument for argument; any other call fails), ' +
+      'and is otherwise not involved. The listing is written in both forms the state read parses, with exactly the columns `stateColumns(caps)`:',
     '',
-    `Each figure is the median of ${runs} runs, each in a fresh child process (\`node --import tsx\`); ranges are min – max. ` +
-      'The listing text is loaded into memory before the clock starts. Peak RSS is the child\'s `process.resourceUsage().maxRSS`, ' +
-      'so it includes Node + tsx and the listing text itself. **Baseline**: in the same run and the same kind of child, ' +
-      "only `text.split('\\n')` and `line.split('\\t')` of every line of the same text.",
+    ...forms,
+    '',
+    'The `zfs list` form has one line per dataset or snapshot; the `zfs get -H -p -o name,property,value` form one line per property ' +
+      '(7 per object, `-` where a property does not apply, as zfs-fuse prints it). Every source dataset has 100 snapshots; its replica on the target holds the oldest 99 ' +
+      'with the same GUIDs, so the plan is one incremental send per dataset: every run is checked for exactly that (datasets and snapshots read, ' +
+      'one action per dataset, all incremental sends, no conflict, nothing missing), and the bench fails otherwise.',
+    '',
+    'Path measured, in a fresh child process (`node --import tsx`) per run: `parseSpec` → `connectHosts` → `readState` (the capability probe through `sh -s`, then the one ' +
+      'state-read script, whose stdout `StateListingParser` parses as it streams in; the listing is never held in memory) → `plan(spec, state, now)` → ' +
+      '`fingerprints(spec, state)`, as src/cli/session.ts runs them; closing the runners afterwards is not timed. Modes:',
+    '',
+    '- **local**: `hosts.local.zfs` = the stand-in, through `LocalRunner` (child processes and pipes).',
+    r.sshSkipped
+      ? `- **ssh**: not run: ${r.sshSkipped}.`
+      : `- **ssh**: the same stand-in on host \`nas\`, reached through \`SshRunner\` (ssh2 ${r.ssh2 ?? '?'}, default algorithms) and a private OpenSSH sshd on 127.0.0.1 ` +
+        '(test/helpers/sshd.ts, user root), so the whole listing crosses an encrypted SSH channel; sshd and `cat` run on the same machine as the client.',
+    '',
+    `The read runs two commands on the host (the probe script, then the listing script). What one more command with nothing to do costs (\`true\` through the same runner, after the measured window; medians): ` +
+      `${RP_MODES.map((m) => [m, r.results.flatMap((s) => s[m]).map((x) => ms(x, 'emptySession'))] as const).filter(([, xs]) => xs.length).map(([m, xs]) => `${m} ${fmtMs(median(xs))}`).join(', ')}` +
+      (r.sshSkipped ? '.' : '; over SSH this includes the remote login shell of root starting up (its startup files run for every command).'),
+    '',
+    `Each figure is the median of ${runs} run${runs === 1 ? '' : 's'} (interleaved: run i of every form and mode before run i + 1); ranges are min – max. ` +
+      '**total** is one clock around all of it, from `parseSpec` to the end of `fingerprints`; **connect** is `parseSpec` + `connectHosts` (the SSH handshake for ssh). ' +
+      'Peak RSS is the child\'s `process.resourceUsage().maxRSS`, so it includes Node and tsx. **Baseline**: in the same kind of child, the listing text is loaded into memory ' +
+      "before the clock starts (in pieces of at most 256 MiB cut at line ends when it is too long for one V8 string, as the full `zfs get` listing is), then only `text.split('\\n')` " +
+      "and `line.split('\\t')` of every line.",
     '',
   );
-  L.push('| scale | datasets (per side) | snapshots source / target | lines | text | read (parse) | plan | fingerprints | read + plan | read + plan + fingerprints | baseline split | ratio read+plan / split | ratio all / split | RSS with text loaded | peak RSS |');
-  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const s of r.scales) {
-    const real = s.real;
-    const split = median(s.baseline.map((b) => ms(b, 'split')));
-    const rp = median(real.map(readPlanMs));
-    const all = median(real.map(totalMs));
+  L.push('| form | scale | datasets per side | snapshots source / target | lines | listing | baseline split | baseline peak RSS |', '|---|---|---|---|---|---|---|---|');
+  for (const s of r.results) {
+    const split = s.baseline.map((b) => ms(b, 'split'));
     L.push(
-      `| ${s.scale === 'full' ? '1 (full)' : '1/10'} | ${s.stats.datasets.toLocaleString('en')} | ${s.stats.snapshotsPerSide.source.toLocaleString('en')} / ${s.stats.snapshotsPerSide.target.toLocaleString('en')} ` +
-        `| ${s.stats.lines.toLocaleString('en')} | ${(s.stats.bytes / 2 ** 20).toFixed(0)} MiB ` +
-        `| ${fmtMs(median(real.map((x) => ms(x, 'read'))))}${range(real.map((x) => ms(x, 'read')), fmtMs)} ` +
-        `| ${fmtMs(median(real.map((x) => ms(x, 'plan'))))} | ${fmtMs(median(real.map((x) => ms(x, 'fingerprints'))))} ` +
-        `| ${fmtMs(rp)}${range(real.map(readPlanMs), fmtMs)} | **${fmtMs(all)}**${range(real.map(totalMs), fmtMs)} ` +
-        `| ${fmtMs(split)}${range(s.baseline.map((b) => ms(b, 'split')), fmtMs)} | ${(rp / split).toFixed(2)}× | ${(all / split).toFixed(2)}× ` +
-        `| ${mib(median(real.map((x) => x.rssLoadedKiB)))} | **${mib(Math.max(...real.map((x) => x.maxRssKiB)))}** (baseline child ${mib(Math.max(...s.baseline.map((b) => b.maxRssKiB)))}) |`,
+      `| ${FORM_TITLE[s.form]} | ${scaleTitle(s.scale)} | ${s.stats.datasets.toLocaleString('en')} | ${s.stats.snapshotsPerSide.source.toLocaleString('en')} / ${s.stats.snapshotsPerSide.target.toLocaleString('en')} ` +
+        `| ${s.stats.lines.toLocaleString('en')} | ${(s.stats.bytes / 2 ** 20).toFixed(0)} MiB | ${fmtMs(median(split))}${range(split, fmtMs)} | ${mib(Math.max(...s.baseline.map((b) => b.maxRssKiB)))} |`,
     );
   }
   L.push('');
-  for (const s of r.scales) {
-    const c = s.real[0]?.counts ?? {};
-    L.push(`- ${s.scale === 'full' ? 'Full' : '1/10'} scale, plan checked: ${c.datasets?.toLocaleString('en')} datasets and ${c.snapshots?.toLocaleString('en')} snapshots read, ${c.actions?.toLocaleString('en')} actions = ${c.incremental?.toLocaleString('en')} incremental sends, ${c.conflicts} conflicts, ${c.fingerprints?.toLocaleString('en')} fingerprints.`);
-  }
-  const piped = r.scales.filter((s) => s.piped.length > 0);
-  if (piped.length) {
-    L.push(
-      '',
-      '**Piped**: the same, but the fake runner gets the listing through the real process wrapper (`runProcess([\'cat\', file])`, the way `LocalRunner` reads `zfs list`: ' +
-        'stdout chunks, `Buffer.concat`, then a string), so `read` includes that transport and peak RSS the wrapper\'s buffers. Interleaved with the runs above; medians:',
-      '',
-    );
-    L.push('| scale | read incl. transport | plan | fingerprints | read + plan + fingerprints | ratio / split | peak RSS |', '|---|---|---|---|---|---|---|');
-    for (const s of piped) {
-      const p = s.piped;
-      const split = median(s.baseline.map((b) => ms(b, 'split')));
+  L.push('| form | scale | mode | connect | read | plan | fingerprints | **total** | total / baseline split | peak RSS |', '|---|---|---|---|---|---|---|---|---|---|');
+  for (const s of r.results) {
+    const split = median(s.baseline.map((b) => ms(b, 'split')));
+    for (const mode of RP_MODES) {
+      const runs = s[mode];
+      if (runs.length === 0) continue;
+      const col = (k: string, bold = false) => {
+        const xs = runs.map((x) => ms(x, k));
+        const m = fmtMs(median(xs));
+        return `${bold ? `**${m}**` : m}${range(xs, fmtMs)}`;
+      };
+      const connect = runs.map((x) => ms(x, 'spec') + ms(x, 'connect'));
       L.push(
-        `| ${s.scale === 'full' ? '1 (full)' : '1/10'} | ${fmtMs(median(p.map((x) => ms(x, 'read'))))}${range(p.map((x) => ms(x, 'read')), fmtMs)} ` +
-          `| ${fmtMs(median(p.map((x) => ms(x, 'plan'))))} | ${fmtMs(median(p.map((x) => ms(x, 'fingerprints'))))} ` +
-          `| **${fmtMs(median(p.map(totalMs)))}**${range(p.map(totalMs), fmtMs)} | ${(median(p.map(totalMs)) / split).toFixed(2)}× | **${mib(Math.max(...p.map((x) => x.maxRssKiB)))}** |`,
+        `| ${FORM_TITLE[s.form]} | ${scaleTitle(s.scale)} | ${mode} | ${fmtMs(median(connect))} | ${col('read')} | ${col('plan')} | ${col('fingerprints')} | ${col('total', true)} ` +
+          `| ${(median(runs.map((x) => ms(x, 'total'))) / split).toFixed(2)}× | **${mib(Math.max(...runs.map((x) => x.maxRssKiB)))}**${range(runs.map((x) => x.maxRssKiB), mib)} |`,
       );
     }
   }
-  const sums = summarizeScales(r);
-  const full = sums.find((s) => s.ok);
+  L.push('');
+  for (const s of r.results) {
+    const c = (s.local[0] ?? s.ssh[0])?.counts ?? {};
+    L.push(
+      `- ${FORM_TITLE[s.form]}, ${scaleTitle(s.scale)} scale, plan checked in every run: ${c.datasets?.toLocaleString('en')} datasets and ${c.snapshots?.toLocaleString('en')} snapshots read, ` +
+        `${c.actions?.toLocaleString('en')} actions = ${c.incremental?.toLocaleString('en')} incremental sends, ${c.conflicts} conflicts, ${c.fingerprints?.toLocaleString('en')} fingerprints.`,
+    );
+  }
+  const full = summarizeReadPlan(r).filter((s) => s.ok);
   L.push('', '### Targets', '');
-  if (full?.ok) {
-    L.push(`- 1M snapshots per side, read + plan + fingerprints under ${TARGET_SECONDS} s: ${fmtMs(full.total)} → ${yes(full.ok.time)}; piped (with the transport through runProcess): ${fmtMs(full.pipedTotal)} → ${yes(full.ok.timePiped)}`);
-    L.push(`- peak RSS under ${TARGET_RSS_GIB} GiB (largest of the runs above, the piped one included): ${mib(full.peakKiB)} → ${yes(full.ok.rss)}`);
+  if (full.length) {
+    L.push(`1M snapshots per side, total (spec, connect, read, plan and fingerprints) under ${TARGET_SECONDS} s and peak RSS under ${TARGET_RSS_GIB} GiB, through either listing form:`, '');
+    for (const s of full) {
+      L.push(`- ${FORM_TITLE[s.form]} form, ${s.mode}: ${fmtMs(s.total)} → ${yes(s.ok!.time)}; peak RSS ${mib(s.peakKiB)} → ${yes(s.ok!.rss)}`);
+    }
+    if (r.sshSkipped) L.push(`- through SSH: not checked (${r.sshSkipped})`);
   } else {
     L.push('- Not checked: the full scale was not run (`--quick`).');
   }
-  if (r.profile) {
-    L.push('', `### Where the time goes (${r.profile.scale === 'full' ? 'full' : '1/10'} scale, one profiled run)`, '');
+  for (const p of r.profiles) {
+    L.push('', `### Where the time goes: ${FORM_TITLE[p.form]} form, ${p.mode}, ${p.scale === 'full' ? 'full' : '1/10'} scale (one profiled run)`, '');
     L.push(
-      `\`node --cpu-prof --cpu-prof-interval=500\`, self time of each function within the measured window (read + plan + fingerprints, ${fmtMs(r.profile.totalMs)} of samples; ` +
+      `\`node --cpu-prof --cpu-prof-interval=500\`, self time of each function within the measured window (${fmtMs(p.totalMs)} of samples, ${fmtMs(p.idleMs)} idle: waiting for the listing; ` +
         'the profiler slows the run a little). Under tsx each source is transpiled to one line; positions are mapped back to source lines by transpiling the file again with the same esbuild settings ' +
         '(a bare `file:1:column` means unmapped), and anonymous functions are shown with their source line; ' +
-        '`__name` is esbuild\'s keep-names helper that tsx wraps around every function expression (the compiled `dist/` has no such call).',
+        '`__name` is esbuild\'s keep-names helper that tsx wraps around every function expression (the compiled `dist/` has no such call). ' +
+        'Built-in string functions (`indexOf`, `slice`, ...) count as self time of the function calling them.',
       '',
     );
-    L.push(...hotSpotRows(r.profile.hotSpots, fmtMs));
+    L.push(...hotSpotRows(p.hotSpots, fmtMs));
   }
   L.push('');
   return L;
@@ -295,13 +333,18 @@ async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = new Date();
-  const doRead = flags.only !== 'data-path';
-  const doData = flags.only !== 'read-plan';
-  const runs = flags.runs ?? (flags.quick ? 2 : 3);
+  const doRead = flags.only === undefined || flags.only === 'read-plan';
+  const doData = flags.only === undefined || flags.only === 'data-path';
+  const doSsh = flags.only === undefined || flags.only === 'ssh-push';
+  // Runs per measurement of (a); --quick: one run at 1/10 scale only.
+  const runs = flags.runs ?? (flags.quick ? 1 : 3);
 
   let rp: ReadPlanResult | undefined;
   let dp: DataPathResult | undefined;
+  let sp: SshPushResult | undefined;
+  // Each section's module is loaded only when it runs: `--only X` needs nothing of the others.
   if (doRead) {
+    const { benchReadPlan } = await import('./read-plan.js');
     rp = await benchReadPlan({
       scales: flags.quick ? ['tenth'] : ['full', 'tenth'],
       runs,
@@ -311,7 +354,12 @@ async function main(): Promise<void> {
     });
   }
   if (doData) {
+    const { benchDataPath } = await import('./data-path.js');
     dp = await benchDataPath({ dataMiB: flags.quick ? 256 : 1024, runs: flags.runs ?? (flags.quick ? 2 : 7), poolGiB: 3, fdPipe: true, settleMs: 2000, log });
+  }
+  const ssh = doSsh ? await import('./ssh-push.js') : undefined;
+  if (ssh) {
+    sp = await ssh.benchSshPush({ quick: flags.quick, ...(flags.runs !== undefined ? { runs: flags.runs } : {}), log });
   }
 
   const L: string[] = ['# zfsync benchmark results', ''];
@@ -320,24 +368,25 @@ async function main(): Promise<void> {
       `(started ${started.toISOString()}, took ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s). ` +
       'Numbers are from this one run; compare them as ratios to the baselines measured alongside, not across machines.',
     '',
-    ...machine(dp?.zfsImplementation),
+    ...machine(dp?.zfsImplementation ?? sp?.zfsImplementation),
     '',
   );
   if (rp) L.push(...readPlanSection(rp, runs));
   if (dp) L.push(...dataPathSection(dp));
+  if (ssh && sp) L.push(...ssh.sshPushSection(sp));
   writeFileSync(flags.out, L.join('\n'));
 
   // ---- short summary
   const S: string[] = [];
   if (rp) {
-    for (const s of summarizeScales(rp)) {
+    for (const s of summarizeReadPlan(rp)) {
       S.push(
-        `read+plan ${s.scale}: ${s.snapshotsPerSide.toLocaleString('en')} snapshots/side: read+plan ${fmtMs(s.readPlan)}, +fingerprints ${fmtMs(s.total)} ` +
-          `(${(s.total / s.split).toFixed(2)}× split baseline ${fmtMs(s.split)}), peak RSS ${mib(s.peakKiB)}` +
-          `; piped through runProcess ${fmtMs(s.pipedTotal)}` +
-          (s.ok ? ` — time target ${s.ok.time && s.ok.timePiped ? 'met' : 'MISSED'}, RSS target ${s.ok.rss ? 'met' : 'MISSED'}` : ''),
+        `read+plan ${s.form} ${s.scale} ${s.mode}: ${s.snapshotsPerSide.toLocaleString('en')} snapshots/side: total ${fmtMs(s.total)} (read ${fmtMs(s.read)}, plan ${fmtMs(s.plan)}; ` +
+          `${(s.total / s.split).toFixed(2)}× split baseline ${fmtMs(s.split)}), peak RSS ${mib(s.peakKiB)}` +
+          (s.ok ? ` — time target ${s.ok.time ? 'met' : 'MISSED'}, RSS target ${s.ok.rss ? 'met' : 'MISSED'}` : ''),
       );
     }
+    if (rp.sshSkipped) S.push(`read+plan ssh: skipped (${rp.sshSkipped})`);
   }
   if (dp) {
     if (dp.skipped) S.push(`data path: skipped (${dp.skipped})`);
@@ -348,6 +397,7 @@ async function main(): Promise<void> {
       S.push(`data path ${(dp.dataBytes / 2 ** 20).toFixed(0)} MiB: raw ${raw.toFixed(1)} MB/s, zfsync ${z.toFixed(1)} MB/s = ${((100 * z) / raw).toFixed(1)} % — target ${(100 * z) / raw >= TARGET_DATA_PERCENT ? 'met' : 'MISSED'}`);
     }
   }
+  if (ssh && sp) S.push(...ssh.sshPushSummaryLines(sp));
   S.push(`results: ${path.relative(process.cwd(), flags.out) || flags.out}`);
   process.stdout.write(S.join('\n') + '\n');
 }

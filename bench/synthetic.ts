@@ -1,13 +1,17 @@
-// Synthetic `zfs list -H -p` output in the OpenZFS format, for the read + plan benchmark.
+// Synthetic zfs state listings for the read + plan benchmark, in either form the state read
+// uses: `zfs list -H -p -o <stateColumns>` (OpenZFS: one line per object) or
+// `zfs get -H -p -o name,property,value <stateColumns but name>` (legacy ZFS without `list -p`:
+// one line per property of each object, in the order asked, `-` where it does not apply).
 //
-// One host (`local`) with two pools, as the state read of a local pair lists them in one call:
+// One host with two pools, as the state read of a pair on one host lists them:
 //   tank                          the source: `tank`, `tank/gNN`, `tank/gNN/dNNN`
-//   backup, backup/copy           the target root
+//   backup/copy                   the target root
 //   backup/copy/tank/...          a replica of every source dataset
+//   backup                        the target root's ancestor, listed on its own
 // Every source dataset has `snapshots` snapshots (taken with -r: one txg per snapshot across
 // datasets); its replica holds the first `replicated` of them with the same GUIDs, so the plan
-// has one incremental send per dataset. Output order is zfs's: pools sorted, each dataset
-// followed by its snapshots (oldest first) and then its children.
+// has one incremental send per dataset. Output order is zfs's: each dataset followed by its
+// snapshots (oldest first) and then its children.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Capabilities } from '../src/types.js';
 import { stateColumns } from '../src/zfs/state-read.js';
@@ -35,17 +39,19 @@ export const SOURCE_POOL = 'tank';
 export const TARGET_POOL = 'backup';
 export const TARGET_ROOT = 'backup/copy';
 
-/** The spec the benchmark plans: `tank` (recursive) -> `backup/copy`, both on host local. */
-export const BENCH_SPEC = `version: 1
+/** The spec the benchmark plans: `tank` (recursive) -> `backup/copy`, both on `host`, whose `hosts:` entry is `hostEntry`. */
+export function benchSpec(host: string, hostEntry: string): string {
+  return `version: 1
+hosts:
+  ${host}: ${hostEntry}
 sources:
-  tank:
-    datasets: [tank]
+  tank: { host: ${host}, datasets: [${SOURCE_POOL}] }
 targets:
-  copy:
-    dataset: ${TARGET_ROOT}
+  copy: { host: ${host}, dataset: ${TARGET_ROOT} }
 replicate:
   - { from: tank, to: copy }
 `;
+}
 
 /** The source datasets in zfs's listing order (parents first, children sorted). */
 function sourceDatasets(s: Shape): string[] {
@@ -75,55 +81,94 @@ function guid(index: number, salt: number): string {
 const BASE_TIME = Date.UTC(2025, 0, 1) / 1000;
 const stamp = (unix: number): string => new Date(unix * 1000).toISOString().slice(0, 19).replace(/[-:]/g, '') + 'Z';
 
+export type ListingForm = 'list' | 'get';
+
+export const formOf = (caps: Capabilities): ListingForm => (caps.listParsable ? 'list' : 'get');
+
+export interface SyntheticFiles {
+  /** What zfs prints for the state read's `-r` call (`backup/copy` and `tank`, with descendants). */
+  tree: string;
+  /** What it prints for the call listing the ancestor `backup` on its own. */
+  self: string;
+}
+
 export interface SyntheticStats {
+  form: ListingForm;
+  /** Output lines of both calls. */
   lines: number;
-  sourceLines: number;
-  targetLines: number;
+  /** Objects (datasets and snapshots) listed, per side; the target side includes `backup`. */
+  objects: { source: number; target: number };
   datasets: number;
   snapshotsPerSide: { source: number; target: number };
+  /** Bytes of both calls' output. */
   bytes: number;
 }
 
+/** Buffered writes of one output file. */
+class Out {
+  private readonly fd: number;
+  private buf: string[] = [];
+  private len = 0;
+  lines = 0;
+  bytes = 0;
+  constructor(file: string) {
+    this.fd = openSync(file, 'w');
+  }
+  write(line: string): void {
+    this.buf.push(line);
+    this.len += line.length;
+    this.lines++;
+    if (this.len > 1 << 20) this.flush();
+  }
+  private flush(): void {
+    const chunk = this.buf.join('');
+    writeSync(this.fd, chunk);
+    this.bytes += Buffer.byteLength(chunk);
+    this.buf = [];
+    this.len = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
 /**
- * Writes the listing of `backup` and `tank` (in that order, as `zfs list -r backup tank`
- * prints them) to `file`, with exactly the columns of `stateColumns(caps)`.
+ * Writes what zfs prints for the state read's calls, for the form and exactly the columns
+ * `caps` implies (`stateColumns(caps)`): `files.tree` for the `-r` call, `files.self` for `backup`.
  */
-export function writeSynthetic(file: string, shape: Shape, caps: Capabilities): SyntheticStats {
+export function writeSynthetic(files: SyntheticFiles, shape: Shape, caps: Capabilities): SyntheticStats {
+  const form = formOf(caps);
   const columns = stateColumns(caps);
+  const props = columns.filter((c) => c !== 'name');
   const datasets = sourceDatasets(shape);
   const snapNames: string[] = [];
   for (let k = 0; k < shape.snapshots; k++) snapNames.push(`zfsync_${stamp(BASE_TIME + k * 3600)}`);
 
-  const fd = openSync(file, 'w');
-  let buf: string[] = [];
-  let bufLen = 0;
-  let bytes = 0;
-  const counts = { source: 0, target: 0 };
-  const flush = () => {
-    const chunk = buf.join('');
-    writeSync(fd, chunk);
-    bytes += Buffer.byteLength(chunk);
-    buf = [];
-    bufLen = 0;
+  const tree = new Out(files.tree);
+  const self = new Out(files.self);
+  const objects = { source: 0, target: 0 };
+  // Values of properties that do not apply (origin of a snapshot, an unset user property) are `-`, in both forms.
+  const object = (out: Out, side: 'source' | 'target', values: Record<string, string>) => {
+    objects[side]++;
+    if (form === 'list') {
+      out.write(columns.map((c) => values[c] ?? '-').join('\t') + '\n');
+    } else {
+      const name = values.name!;
+      for (const p of props) out.write(`${name}\t${p}\t${values[p] ?? '-'}\n`);
+    }
   };
-  const line = (side: 'source' | 'target', values: Record<string, string>) => {
-    const l = columns.map((c) => values[c] ?? '-').join('\t') + '\n';
-    buf.push(l);
-    bufLen += l.length;
-    counts[side]++;
-    if (bufLen > 1 << 20) flush();
-  };
-  const fs = (side: 'source' | 'target', name: string, g: string, txg: number, written: number) =>
-    line(side, { name, type: 'filesystem', guid: g, createtxg: String(txg), creation: String(BASE_TIME - 86400 + txg), referenced: '1048576', written: String(written) });
+  const fs = (out: Out, side: 'source' | 'target', name: string, g: string, txg: number, written: number) =>
+    object(out, side, { name, type: 'filesystem', guid: g, createtxg: String(txg), creation: String(BASE_TIME - 86400 + txg), referenced: '1048576', written: String(written) });
 
-  // Target pool first (`backup` < `tank`); its txgs are its own, its snapshot GUIDs the source's.
-  fs('target', TARGET_POOL, guid(0, 1_000_001), 1, 0);
-  fs('target', TARGET_ROOT, guid(0, 1_000_002), 2, 0);
+  // The target pool on its own; its txgs are its own, its snapshot GUIDs the source's.
+  fs(self, 'target', TARGET_POOL, guid(0, 1_000_001), 1, 0);
+  fs(tree, 'target', TARGET_ROOT, guid(0, 1_000_002), 2, 0);
   datasets.forEach((name, i) => {
     // Unmodified replicas: written 0, else the plan would report divergence.
-    fs('target', `${TARGET_ROOT}/${name}`, guid(i, 2_000_000), 10 + i, 0);
+    fs(tree, 'target', `${TARGET_ROOT}/${name}`, guid(i, 2_000_000), 10 + i, 0);
     for (let k = 0; k < shape.replicated; k++) {
-      line('target', {
+      object(tree, 'target', {
         name: `${TARGET_ROOT}/${name}@${snapNames[k]!}`,
         type: 'snapshot',
         guid: guid(i, k),
@@ -135,9 +180,9 @@ export function writeSynthetic(file: string, shape: Shape, caps: Capabilities): 
     }
   });
   datasets.forEach((name, i) => {
-    fs('source', name, guid(i, 3_000_000), 10 + i, 8192);
+    fs(tree, 'source', name, guid(i, 3_000_000), 10 + i, 8192);
     for (let k = 0; k < shape.snapshots; k++) {
-      line('source', {
+      object(tree, 'source', {
         name: `${name}@${snapNames[k]!}`,
         type: 'snapshot',
         guid: guid(i, k),
@@ -148,14 +193,14 @@ export function writeSynthetic(file: string, shape: Shape, caps: Capabilities): 
       });
     }
   });
-  flush();
-  closeSync(fd);
+  tree.close();
+  self.close();
   return {
-    lines: counts.source + counts.target,
-    sourceLines: counts.source,
-    targetLines: counts.target,
+    form,
+    lines: tree.lines + self.lines,
+    objects,
     datasets: datasets.length,
     snapshotsPerSide: { source: datasets.length * shape.snapshots, target: datasets.length * shape.replicated },
-    bytes,
+    bytes: tree.bytes + self.bytes,
   };
 }
