@@ -5,7 +5,7 @@
 //
 // zfs-fuse can wedge when a zfs command is killed mid-mount: nothing here kills zfs or zpool,
 // timeouts are generous, and the pools are destroyed (retrying on "busy") in a finally block.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -13,23 +13,9 @@ import * as path from 'node:path';
 import { PROBE_SCRIPT, describeCapabilities, parseProbe } from '../src/zfs/capabilities.js';
 import { zfsync } from '../test/helpers/cli.js';
 import { retryBusy } from '../test/helpers/zfs.js';
+import { ENV, otherZfsProcesses, sh, sleep, zfs, zpool } from './shell.js';
 import { hotSpots, type CpuProfile, type HotSpot } from './profile.js';
 
-// zfs and zpool live in /usr/sbin, which a non-login PATH may lack.
-const ENV = { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` };
-const LONG = 60 * 60_000; // generous: never kill a zfs process that is merely slow
-
-function sh(cmd: string, args: readonly string[], timeoutMs = LONG): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { env: ENV, encoding: 'utf8', maxBuffer: 16 << 20, timeout: timeoutMs }, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      reject(new Error(`${[cmd, ...args].join(' ')} failed (${err.code ?? err.signal}): ${stderr.trim() || err.message}`));
-    });
-  });
-}
-const zfs = (args: readonly string[]) => sh('zfs', args);
-const zpool = (args: readonly string[]) => sh('zpool', args);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 
 const poolExists = (name: string) => zpool(['list', '-H', '-o', 'name', name]).then(() => true, () => false);
@@ -82,14 +68,6 @@ export interface DataPathOptions {
   log: (line: string) => void;
 }
 
-/** zfs/zpool processes not started by us (other users of the shared zfs-fuse daemon). */
-async function otherZfsProcesses(): Promise<string[]> {
-  const out = await sh('ps', ['-eo', 'pid,args', '--no-headers']).catch(() => '');
-  return out
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /(^|\/|\s)(zfs|zpool) /.test(l.replace(/^\d+\s+/, ' ')) && !l.includes('zfs-fuse'));
-}
 
 /** The experiment: the two children joined directly (send's stdout is recv's stdin); nothing read in JS. */
 function fdPipe(snapshot: string, target: string): Promise<void> {

@@ -22,6 +22,7 @@ import { zfsync } from '../test/helpers/cli.js';
 import { sshHost } from '../test/helpers/ssh-spec.js';
 import { requireSshd, sshArgs, startSshd, type SshServer } from '../test/helpers/sshd.js';
 import { LOCK_FILE, acquireZfsLock, poolExists, releaseZfsLock, retryBusy } from '../test/helpers/zfs.js';
+import { ENV, otherZfsProcesses, sh, sleep, zfs, zpool } from './shell.js';
 import { hotSpotRows, hotSpots, type CpuProfile, type HotSpot } from './profile.js';
 
 /** zfsync SSH apply throughput, in percent of the OpenSSH pipe's with the same cipher. */
@@ -30,22 +31,7 @@ export const SSH_PUSH_CIPHERS = ['aes128-gcm@openssh.com', 'chacha20-poly1305@op
 export type SshPushCipher = (typeof SSH_PUSH_CIPHERS)[number];
 const LABEL: Record<SshPushCipher, string> = { 'aes128-gcm@openssh.com': 'aes', 'chacha20-poly1305@openssh.com': 'chacha' };
 
-// zfs and zpool live in /usr/sbin, which a non-login PATH may lack.
-const ENV = { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` };
-const LONG = 60 * 60_000; // generous: never kill a zfs process that is merely slow
 const MiB = 2 ** 20;
-
-function sh(cmd: string, args: readonly string[], timeoutMs = LONG): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { env: ENV, encoding: 'utf8', maxBuffer: 16 << 20, timeout: timeoutMs }, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      reject(new Error(`${[cmd, ...args].join(' ')} failed (${err.code ?? err.signal}): ${stderr.trim() || err.message}`));
-    });
-  });
-}
-const zfs = (args: readonly string[]) => sh('zfs', args);
-const zpool = (args: readonly string[]) => sh('zpool', args);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Busy and total jiffies of the whole machine (/proc/stat), for how saturated the CPUs were. */
@@ -108,14 +94,6 @@ export interface SshPushOptions {
   log?: (line: string) => void;
 }
 
-/** zfs/zpool processes not started by us (other users of the shared zfs-fuse daemon). */
-async function otherZfsProcesses(): Promise<string[]> {
-  const out = await sh('ps', ['-eo', 'pid,args', '--no-headers']).catch(() => '');
-  return out
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /(^|\/|\s)(zfs|zpool) /.test(l.replace(/^\d+\s+/, ' ')) && !l.includes('zfs-fuse'));
-}
 
 /** The OpenSSH client's argv up to (not including) the remote command, with one cipher and no compression. */
 function opensshArgv(server: SshServer, cipher: string): string[] {
