@@ -13,12 +13,11 @@ import * as path from 'node:path';
 import { PROBE_SCRIPT, describeCapabilities, parseProbe } from '../src/zfs/capabilities.js';
 import { zfsync } from '../test/helpers/cli.js';
 import { retryBusy } from '../test/helpers/zfs.js';
-import { ENV, otherZfsProcesses, sh, sleep, zfs, zpool } from './shell.js';
+import { ENV, makeSparsePools, otherZfsProcesses, sh, sleep, zfs, zpool } from './shell.js';
 import { hotSpots, type CpuProfile, type HotSpot } from './profile.js';
 
 
 
-const poolExists = (name: string) => zpool(['list', '-H', '-o', 'name', name]).then(() => true, () => false);
 
 /** Seconds of `fn`, by the monotonic clock. */
 async function timed(fn: () => Promise<void>): Promise<number> {
@@ -126,17 +125,7 @@ export async function benchDataPath(o: DataPathOptions): Promise<DataPathResult>
   process.once('SIGTERM', onSignal);
   try {
     // ---- pools
-    const pools: string[] = [];
-    for (const label of ['src', 'dst']) {
-      let name = `zb${label}${tag}`;
-      for (let i = 1; await poolExists(name); i++) name = `zb${label}${tag}x${i}`;
-      const file = path.join(dir, `${name}.img`);
-      await fs.writeFile(file, '');
-      await fs.truncate(file, o.poolGiB * 2 ** 30);
-      await zpool(['create', name, file]);
-      created.push(name);
-      pools.push(name);
-    }
+    const pools = await makeSparsePools(dir, 'zb', tag, ['src', 'dst'], o.poolGiB, created);
     const [srcPool, dstPool] = pools as [string, string];
     const src = `${srcPool}/data`;
     const snapshot = `${src}@s`;

@@ -21,8 +21,8 @@ import { PROBE_SCRIPT, describeCapabilities, parseProbe } from '../src/zfs/capab
 import { zfsync } from '../test/helpers/cli.js';
 import { sshHost } from '../test/helpers/ssh-spec.js';
 import { requireSshd, sshArgs, startSshd, type SshServer } from '../test/helpers/sshd.js';
-import { LOCK_FILE, acquireZfsLock, poolExists, releaseZfsLock, retryBusy } from '../test/helpers/zfs.js';
-import { ENV, otherZfsProcesses, sh, sleep, zfs, zpool } from './shell.js';
+import { LOCK_FILE, acquireZfsLock, releaseZfsLock, retryBusy } from '../test/helpers/zfs.js';
+import { ENV, makeSparsePools, otherZfsProcesses, sh, sleep, zfs, zpool } from './shell.js';
 import { hotSpotRows, hotSpots, type CpuProfile, type HotSpot } from './profile.js';
 
 /** zfsync SSH apply throughput, in percent of the OpenSSH pipe's with the same cipher. */
@@ -225,17 +225,7 @@ export async function benchSshPush(opts: SshPushOptions): Promise<SshPushResult>
     log(`ssh-push: zfs lock held (waited ${result.lockWaitSeconds.toFixed(1)} s)`);
 
     // ---- pools
-    const pools: string[] = [];
-    for (const label of ['src', 'dst']) {
-      let name = `zs${label}${tag}`;
-      for (let i = 1; await poolExists(name); i++) name = `zs${label}${tag}x${i}`;
-      const file = path.join(dir, `${name}.img`);
-      await fs.writeFile(file, '');
-      await fs.truncate(file, poolGiB * 2 ** 30);
-      await zpool(['create', name, file]);
-      created.push(name);
-      pools.push(name);
-    }
+    const pools = await makeSparsePools(dir, 'zs', tag, ['src', 'dst'], poolGiB, created);
     const [srcPool, dstPool] = pools as [string, string];
     const src = `${srcPool}/data`;
     const snapshot = `${src}@s`;

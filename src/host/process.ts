@@ -2,7 +2,7 @@
 // result: exit code, signal, stdout, the tail of stderr and the duration.
 import { spawn as nodeSpawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import type { Argv, ProcessResult, RunOptions, RunningProcess } from './runner.js';
+import { collect, type Argv, type ProcessResult, type RunOptions, type RunningProcess } from './runner.js';
 
 const STDERR_TAIL_BYTES = 8192;
 
@@ -63,14 +63,6 @@ export function spawnProcess(argv: Argv, env?: NodeJS.ProcessEnv, stdin?: Readab
   };
 }
 
-export async function runProcess(argv: Argv, options: RunOptions = {}, env?: NodeJS.ProcessEnv): Promise<ProcessResult> {
-  const p = spawnProcess(argv, env);
-  const out: Buffer[] = [];
-  p.stdout.on('data', (c: Buffer) => out.push(c));
-  p.stdin?.end(options.input ?? '');
-  let timer: NodeJS.Timeout | undefined;
-  if (options.timeoutMs) timer = setTimeout(() => p.kill('SIGKILL'), options.timeoutMs);
-  const result = await p.done;
-  if (timer) clearTimeout(timer);
-  return { ...result, stdout: Buffer.concat(out).toString('utf8') };
+export function runProcess(argv: Argv, options: RunOptions = {}, env?: NodeJS.ProcessEnv): Promise<ProcessResult> {
+  return collect(spawnProcess(argv, env), options);
 }

@@ -114,3 +114,14 @@ export function runScript(runner: CommandRunner, script: string, options: Omit<R
 
 /** Tools whose output zfsync parses run in the C locale (a localised `dd` changes its byte count line). */
 export const PARSEABLE_ENV = { LC_ALL: 'C' } as const;
+
+/** Feeds `input` to a started process and collects its stdout; SIGKILL after `timeoutMs`. The body of every runner's `run`. */
+export async function collect(p: RunningProcess, options: RunOptions = {}): Promise<ProcessResult> {
+  const out: Buffer[] = [];
+  p.stdout.on('data', (c: Buffer) => out.push(c));
+  p.stdin?.end(options.input ?? '');
+  const timer = options.timeoutMs ? setTimeout(() => p.kill('SIGKILL'), options.timeoutMs) : undefined;
+  const result = await p.done;
+  if (timer) clearTimeout(timer);
+  return { ...result, stdout: Buffer.concat(out).toString('utf8') };
+}

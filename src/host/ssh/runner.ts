@@ -5,6 +5,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Client, ClientChannel } from 'ssh2';
 import { shellJoin } from '../quote.js';
 import {
+  collect,
   wrapZfs,
   zfsCommandOf,
   type Argv,
@@ -178,16 +179,8 @@ export class SshRunner implements CommandRunner {
     return { stdin: p.stdin, stdout: p.stdout, stderr: filter, done, kill: (s) => p.kill(s) };
   }
 
-  async run(argv: Argv, options: RunOptions = {}): Promise<ProcessResult> {
-    const p = this.spawn(argv);
-    const out: Buffer[] = [];
-    p.stdout.on('data', (c: Buffer) => out.push(c));
-    p.stdin?.end(options.input ?? '');
-    let timer: NodeJS.Timeout | undefined;
-    if (options.timeoutMs) timer = setTimeout(() => p.kill('SIGKILL'), options.timeoutMs);
-    const r = await p.done;
-    if (timer) clearTimeout(timer);
-    return { ...r, stdout: Buffer.concat(out).toString('utf8') };
+  run(argv: Argv, options: RunOptions = {}): Promise<ProcessResult> {
+    return collect(this.spawn(argv), options);
   }
 
   async close(): Promise<void> {
