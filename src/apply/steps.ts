@@ -5,6 +5,7 @@ import { receiverTransport as receiverStages, senderTransport as senderStages } 
 import {
   clearPlaceholderArgv,
   createParentArgv,
+  mountAfterReceiveArgvs,
   placeholderArgv,
   receiveArgv,
   rollbackArgv,
@@ -80,6 +81,9 @@ function sendSteps(a: SendAction, hostInfo: (host: string) => HostInfo): Step[] 
   steps.push(pipe);
   if (a.receive.placeholder) {
     steps.push({ kind: 'run', host: a.target.host, argv: clearPlaceholderArgv(dst.zfs, t) });
+    if (a.receive.mount) {
+      for (const argv of mountAfterReceiveArgvs(dst.zfs, t)) steps.push({ kind: 'run', host: a.target.host, argv });
+    }
   }
   steps.push({ kind: 'guids', host: a.target.host, snapshots: [snap(t, a.to.name)] });
   return steps;

@@ -98,6 +98,7 @@ const REASON = {
   readonly: 'received datasets and missing parents get readonly=on (receive.readonly: true)',
   canmountParents: 'missing parents get canmount=off',
   canmountReceived: 'received datasets get canmount=noauto (receive.mount: false)',
+  canmountPlaceholder: 'placeholders are created with canmount=noauto and set to canmount=on after the receive (receive.mount: true)',
   placeholder: `zfsync marks the datasets it creates with ${PLACEHOLDER_PROPERTY} and clears it after the receive (zfs create -o, zfs inherit)`,
   rollback: 'on_divergence: rollback: zfs rollback -r to the newest common snapshot',
   rollbackDestroys: 'on_divergence: rollback: zfs rollback -r destroys the target snapshots newer than the common one',
@@ -197,7 +198,7 @@ function addTarget(hb: HostBuilder, t: TargetSpec): void {
   g.add('create', REASON.createByReceive);
   g.add('create', REASON.createParents);
   g.add('canmount', REASON.canmountParents);
-  if (!t.receive.mount) g.add('canmount', REASON.canmountReceived);
+  g.add('canmount', t.receive.mount ? REASON.canmountPlaceholder : REASON.canmountReceived);
   if (t.receive.readonly) g.add('readonly', REASON.readonly);
   g.add('userprop', REASON.placeholder);
   for (const [name, value] of Object.entries(t.receive.properties)) {

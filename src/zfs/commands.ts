@@ -90,15 +90,25 @@ export function receiveArgv(zfs: string, caps: Capabilities, target: string, r: 
   return argv;
 }
 
+/**
+ * A placeholder is never mounted, whatever receive.mount says: on zfs-fuse a `recv -F` into a
+ * dataset mounted a moment ago fails with "I/O error" about one time in five. When the target
+ * should be mounted, mountAfterReceiveArgvs turns it on once the stream is in.
+ */
 export function placeholderArgv(zfs: string, target: string, r: ReceiveOptions): string[] {
   const argv = [zfs, 'create'];
-  for (const p of receiveProps(r)) argv.push('-o', p);
+  for (const p of receiveProps({ ...r, mount: false })) argv.push('-o', p);
   argv.push('-o', `${PLACEHOLDER_PROPERTY}=${target}`, target);
   return argv;
 }
 
 export function clearPlaceholderArgv(zfs: string, target: string): string[] {
   return [zfs, 'inherit', PLACEHOLDER_PROPERTY, target];
+}
+
+/** receive.mount on a dataset received into a placeholder (which is canmount=noauto or off). */
+export function mountAfterReceiveArgvs(zfs: string, target: string): string[][] {
+  return [[zfs, 'set', 'canmount=on', target], [zfs, 'mount', target]];
 }
 
 export function rollbackArgv(zfs: string, dataset: string, to: string, destroyLater: boolean): string[] {

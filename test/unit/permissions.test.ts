@@ -140,7 +140,8 @@ replicate:
     // User properties need `userprop`, never their own name.
     assert.match(reasons(t, 'userprop'), /com\.example:owner=ops/);
     assert.match(reasons(t, 'userprop'), /com\.example:note/);
-    assert.doesNotMatch(reasons(t, 'canmount'), /noauto/, 'mount: true: received datasets keep canmount');
+    assert.doesNotMatch(reasons(t, 'canmount'), /received datasets get canmount=noauto/, 'mount: true: received datasets keep canmount');
+    assert.match(reasons(t, 'canmount'), /set to canmount=on after the receive/);
     assert.match(reasons(t, 'mount'), /create, destroy, receive and rollback need it too/);
     assert.equal(nas.warnings.length, 1);
     assert.match(nas.warnings[0]!, /targets\.offsite\.receive\.mount is true.*only root can mount: use sudo/);

@@ -11,6 +11,7 @@ import {
   createParentArgv,
   guidsArgv,
   parseGuids,
+  mountAfterReceiveArgvs,
   placeholderArgv,
   receiveArgv,
   rollbackArgv,
@@ -309,6 +310,12 @@ describe('argv builders: OpenZFS vs zfs-fuse capabilities (as proven in the gues
       'zfs', 'create', '-o', 'readonly=on', '-o', 'canmount=noauto', '-o', `zfsync:placeholder=${T}`, T,
     ]);
     assert.deepEqual(clearPlaceholderArgv('zfs', T), ['zfs', 'inherit', 'zfsync:placeholder', T]);
+  });
+
+  it('a placeholder is never mounted, even for receive.mount; the mount comes after the receive', () => {
+    const mounted: ReceiveOptions = { readonly: false, mount: true, force: false };
+    assert.deepEqual(placeholderArgv('zfs', T, mounted), ['zfs', 'create', '-o', 'canmount=noauto', '-o', `zfsync:placeholder=${T}`, T]);
+    assert.deepEqual(mountAfterReceiveArgvs('zfs', T), [['zfs', 'set', 'canmount=on', T], ['zfs', 'mount', T]]);
   });
 
   it('send and rollback', () => {
