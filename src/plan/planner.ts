@@ -88,6 +88,14 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
     return m;
   };
 
+  // Per target host, lazily: how many datasets the state holds below each dataset.
+  const belowCounts = new Map<string, Map<string, number>>();
+  const datasetsBelow = (host: string, hs: HostState, name: string): number => {
+    let m = belowCounts.get(host);
+    if (!m) belowCounts.set(host, (m = countBelow(hs)));
+    return m.get(name) ?? 0;
+  };
+
   for (const pair of spec.replicate) {
     const source = spec.sources[pair.from]!;
     const target = spec.targets[pair.to]!;
@@ -118,9 +126,11 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
       if (snap) snaps.push(plannedFrom(snap.name, src));
       const steps = diffPair({
         sourceName: name,
+        sourceSpecName: source.name,
         sourceSnapshots: snaps,
         targetName,
         target: tgt,
+        targetBelow: tgt && tgt.snapshots.length === 0 ? datasetsBelow(target.host, ths, targetName) : 0,
         targetSpec: target,
         targetCaps: ths.capabilities,
       });
@@ -139,6 +149,14 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
   }
 
   return { actions: b.actions, notes: b.notes, summary: summarize(b.actions) };
+}
+
+function countBelow(hs: HostState): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const name of hs.datasets.keys()) {
+    for (let p = parentOf(name); p !== undefined; p = parentOf(p)) counts.set(p, (counts.get(p) ?? 0) + 1);
+  }
+  return counts;
 }
 
 function unreachableConflict(down: Record<string, string>, host: string, dataset: string, owner: { source: string } | { pair: string }): NewAction {

@@ -21,10 +21,14 @@ export type PairStep =
 
 export interface PairInput {
   sourceName: string;
+  /** The spec's name of the source (`sources.<name>`). */
+  sourceSpecName: string;
   /** Existing snapshots, oldest first, plus the one this plan takes (last), if any. */
   sourceSnapshots: readonly PlannedSnapshot[];
   targetName: string;
   target: Dataset | undefined;
+  /** How many datasets the target has below it (counted only where it has no snapshots). */
+  targetBelow: number;
   targetSpec: TargetSpec;
   targetCaps: Capabilities;
 }
@@ -54,7 +58,8 @@ export function diffPair(p: PairInput): PairStep[] {
     return [{ kind: 'note', text: `${p.sourceName}: no snapshots to replicate yet (set snapshot_every on its source, or snapshot it)` }];
   }
   const t = p.target;
-  if (!t || (t.placeholder && t.snapshots.length === 0)) return initialSteps(p, snaps, t ? 'existing' : undefined);
+  // `recv -F` replaces what it receives into: only ever into an empty placeholder of zfsync's own.
+  if (!t || (t.placeholder && t.snapshots.length === 0 && p.targetBelow === 0)) return initialSteps(p, snaps, t ? 'existing' : undefined);
   if (t.resumeToken) {
     return [{
       kind: 'conflict',
@@ -154,6 +159,7 @@ function initialSteps(p: PairInput, snaps: readonly PlannedSnapshot[], placehold
 function noCommonSnapshot(p: PairInput, t: Dataset, newest: PlannedSnapshot): PairStep {
   const size = newest.referenced !== undefined ? ` (about ${formatBytes(newest.referenced)})` : '';
   const sourceNames = new Set(p.sourceSnapshots.map((s) => s.name));
+  if (t.snapshots.length === 0 && p.targetBelow > 0) return holdsDatasetsBelow(p, size);
   const sameNames = t.snapshots.filter((s: Snapshot) => sourceNames.has(s.name)).map((s) => s.name);
   const message = t.snapshots.length === 0
     ? `${p.targetName} exists but has no snapshots, so it shares none with ${p.sourceName}`
@@ -163,5 +169,15 @@ function noCommonSnapshot(p: PairInput, t: Dataset, newest: PlannedSnapshot): Pa
     kind: 'conflict',
     message,
     resolution: `a full resend${size} is needed: rename or destroy ${p.targetName} yourself, or point targets.${p.targetSpec.name} elsewhere; zfsync never replaces it`,
+  };
+}
+
+/** A target without snapshots that holds datasets below it (e.g. a parent zfsync created for earlier replicas). */
+function holdsDatasetsBelow(p: PairInput, size: string): PairStep {
+  const below = plural(p.targetBelow, 'dataset');
+  return {
+    kind: 'conflict',
+    message: `${p.targetName} has no snapshots but holds ${below} below it (replicas or parents, e.g. ones zfsync created earlier): receiving ${p.sourceName} in full${size} would replace them all`,
+    resolution: `replicate only what is below ${p.sourceName} (list its children in sources.${p.sourceSpecName}.datasets instead of ${p.sourceName}), point targets.${p.targetSpec.name}.dataset elsewhere, or move ${p.targetName} and the ${below} below it away yourself; zfsync never receives a full stream over datasets it holds`,
   };
 }

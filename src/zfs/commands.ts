@@ -11,12 +11,13 @@ export function snapshotArgv(zfs: string, names: readonly string[], recursive: b
 }
 
 /**
- * A missing parent: never mounted, inherits mountpoint and encryption. It is marked as
- * zfsync's placeholder so that, should its own source appear later, a full stream can go into it.
+ * A missing parent: never mounted, inherits mountpoint and encryption. It carries no placeholder
+ * marker: a parent is created only for what the same plan lands below it, so it never stays an
+ * empty placeholder, and its children would inherit the marker.
  */
 export function createParentArgv(zfs: string, dataset: string, properties: Record<string, string>): string[] {
   const props = Object.entries(properties).flatMap(([k, v]) => ['-o', `${k}=${v}`]);
-  return [zfs, 'create', ...props, '-o', `${PLACEHOLDER_PROPERTY}=${dataset}`, dataset];
+  return [zfs, 'create', ...props, dataset];
 }
 
 export function guidsArgv(zfs: string, snapshots: readonly string[]): string[] {

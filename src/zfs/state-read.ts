@@ -67,6 +67,23 @@ export function stateReadScript(calls: readonly string[][]): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * The most an empty filesystem references: its own metadata takes 24 KiB (OpenZFS, ashift 9)
+ * to 96 KiB (OpenZFS, ashift 12) or 112 KiB (zfs-fuse, 4K blocks). Above this it holds data.
+ */
+export const EMPTY_FILESYSTEM_MAX_BYTES = 128 * 1024;
+
+/**
+ * Whether a marked dataset still is what the marker claims: an empty filesystem zfsync created,
+ * so that `recv -F` into it destroys nothing. Without snapshots `written` equals `referenced`
+ * (both count everything since creation); a size the host does not report counts as data.
+ * Children are checked where the whole listing is known (Builder.finish).
+ */
+export function holdsNothing(d: Dataset): boolean {
+  if (d.type !== 'filesystem' || d.snapshots.length > 0 || d.referenced === undefined) return false;
+  return d.referenced <= EMPTY_FILESYSTEM_MAX_BYTES && (d.written === undefined || d.written <= EMPTY_FILESYSTEM_MAX_BYTES);
+}
+
 /** Mutable accumulator while parsing; snapshots may be listed before their dataset. */
 class Builder {
   readonly datasets = new Map<string, Dataset>();
@@ -103,6 +120,12 @@ class Builder {
           break;
         }
       }
+      if (d.placeholder && !holdsNothing(d)) d.placeholder = false;
+    }
+    for (const name of this.datasets.keys()) {
+      const slash = name.lastIndexOf('/');
+      const parent = slash > 0 ? this.datasets.get(name.slice(0, slash)) : undefined;
+      if (parent?.placeholder) parent.placeholder = false;
     }
     return this.datasets;
   }

@@ -59,7 +59,10 @@ replicate:
     assert.equal(await getProp(`${base}/${leaf}`, 'mounted'), 'no');
     assert.equal(await getProp(`${base}/${leaf}`, 'readonly'), 'on');
     assert.equal(await getProp(`${base}/${leaf}`, 'canmount'), 'noauto');
-    assert.equal(await getProp(`${base}/${leaf}`, 'zfsync:placeholder'), `${dst}/replica/pve1/${src}`, 'the marker is only inherited, never its own');
+    assert.equal(await getProp(`${base}/${leaf}`, 'zfsync:placeholder'), '-', 'no marker, not even an inherited one');
+  }
+  for (const parent of [`${dst}/replica`, `${dst}/replica/pve1`, `${dst}/replica/pve1/${src}`, base]) {
+    assert.equal(await getProp(parent, 'zfsync:placeholder'), '-', `${parent}: parents and received datasets carry no marker`);
   }
   // Created parents: canmount=off, inherit the mountpoint.
   assert.equal(await getProp(`${dst}/replica`, 'canmount'), 'off');

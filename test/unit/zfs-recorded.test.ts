@@ -177,10 +177,22 @@ describe('parseStateOutput on OpenZFS 2.1 `zfs list -H -p` output', () => {
     for (const d of ozState.values()) if (d.name !== 'vmtank/fx/partial') assert.equal(d.resumeToken, undefined, d.name);
   });
 
-  it('placeholder only where the marker names the dataset itself (not on the inheriting child)', () => {
-    assert.equal(ds(ozState, 'vmtank/fx/ph').placeholder, true);
+  it('a marked dataset with a child is no placeholder; the inheriting child is none either', () => {
+    assert.equal(ds(ozState, 'vmtank/fx/ph').placeholder, false);
     assert.equal(ds(ozState, 'vmtank/fx/ph/child').placeholder, false);
-    assert.deepEqual([...ozState.values()].filter((d) => d.placeholder).map((d) => d.name), ['vmtank/fx/ph']);
+    assert.deepEqual([...ozState.values()].filter((d) => d.placeholder).map((d) => d.name), []);
+  });
+
+  it('placeholder only where the marker names the dataset itself, while it is empty', () => {
+    const withoutChild = ozText.split('\n').filter((l) => !l.startsWith('vmtank/fx/ph/child\t')).join('\n');
+    const alone = parseStateOutput(withoutChild, oz);
+    assert.equal(ds(alone, 'vmtank/fx/ph').placeholder, true, 'empty (96 KiB referenced), no snapshots, no children');
+    assert.deepEqual([...alone.values()].filter((d) => d.placeholder).map((d) => d.name), ['vmtank/fx/ph']);
+    const written = withoutChild.replace(/^(vmtank\/fx\/ph\t(?:[^\t]*\t){5})98304\t98304\t/m, '$1140000\t140000\t');
+    assert.notEqual(written, withoutChild);
+    assert.equal(ds(parseStateOutput(written, oz), 'vmtank/fx/ph').placeholder, false, 'data written into it');
+    const snapped = withoutChild + 'vmtank/fx/ph@x\tsnapshot\t77\t290\t1795326357\t-\t98304\t0\t-\t-\n';
+    assert.equal(ds(parseStateOutput(snapped, oz), 'vmtank/fx/ph').placeholder, false, 'a snapshot of it');
   });
 
   it('does not depend on the line order', () => {
@@ -239,11 +251,13 @@ describe('parseStateOutput on zfs-fuse `zfs get -H -p -r` output', () => {
     }
   });
 
-  it('placeholder only where the marker names the dataset itself', () => {
+  it('placeholder only where the marker names the dataset itself, and only while it has no children', () => {
     assert.match(fuseText, new RegExp(`^${p('ph/child')}\tzfsync:placeholder\t${p('ph')}$`, 'm'));
-    assert.equal(ds(fuseState, p('ph')).placeholder, true);
+    assert.equal(ds(fuseState, p('ph')).placeholder, false, 'it has a child');
     assert.equal(ds(fuseState, p('ph/child')).placeholder, false);
-    assert.deepEqual([...fuseState.values()].filter((d) => d.placeholder).map((d) => d.name), [p('ph')]);
+    const alone = parseStateOutput(fuseText.split('\n').filter((l) => !l.startsWith(`${p('ph/child')}\t`)).join('\n'), fuse);
+    assert.equal(ds(alone, p('ph')).referenced, 114688, 'an empty zfs-fuse filesystem references 112 KiB');
+    assert.deepEqual([...alone.values()].filter((d) => d.placeholder).map((d) => d.name), [p('ph')]);
   });
 });
 
@@ -302,9 +316,9 @@ describe('argv builders: OpenZFS vs zfs-fuse capabilities (as proven in the gues
     assert.deepEqual(receiveArgv('zfs', fuse, T, r, true), ['zfs', 'receive', T]);
   });
 
-  it('placeholders and parents', () => {
+  it('placeholders and parents (a parent is not marked: its children would inherit the marker)', () => {
     assert.deepEqual(createParentArgv('zfs', 'vmtank/t3/ph', { canmount: 'off', readonly: 'on' }), [
-      'zfs', 'create', '-o', 'canmount=off', '-o', 'readonly=on', '-o', 'zfsync:placeholder=vmtank/t3/ph', 'vmtank/t3/ph',
+      'zfs', 'create', '-o', 'canmount=off', '-o', 'readonly=on', 'vmtank/t3/ph',
     ]);
     assert.deepEqual(placeholderArgv('zfs', T, RO), [
       'zfs', 'create', '-o', 'readonly=on', '-o', 'canmount=noauto', '-o', `zfsync:placeholder=${T}`, T,
