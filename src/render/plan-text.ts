@@ -2,6 +2,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Action, Plan, PlanSummary, SendAction, SendTransport } from '../types.js';
 import { formatBytes, plural } from '../plan/format.js';
+import { summarize } from '../plan/summary.js';
+import { escapeControl as esc } from './escape.js';
 
 export interface TextOptions {
   color: boolean;
@@ -75,16 +77,23 @@ function colorFor(c: ChalkInstance, a: Action): (s: string) => string {
   }
 }
 
+/** `a4 send full local: tank/vm @s1 => backup/tank/vm`: one action in a line, escaped. */
+export function actionLabel(a: Action): string {
+  const h = head(a);
+  return esc(`${a.id} ${h.verb} ${h.subject}`);
+}
+
+/** Every text in the lines comes from the plan, which may come from a file: all of it is escaped. */
 export function renderAction(a: Action, c: ChalkInstance): string[] {
   const h = head(a);
   const paint = colorFor(c, a);
-  const lines = [`${paint(h.symbol.padStart(5))} ${paint(h.verb.padEnd(16))} ${h.subject}${h.detail ? c.dim(`  (${h.detail})`) : ''}`];
+  const lines = [`${paint(h.symbol.padStart(5))} ${paint(h.verb.padEnd(16))} ${esc(h.subject)}${h.detail ? c.dim(`  (${esc(h.detail)})`) : ''}`];
   const indent = ' '.repeat(23);
   if (a.kind === 'conflict') {
-    lines.push(`${indent}${a.message}`);
-    lines.push(`${indent}${c.cyan('resolve:')} ${a.resolution}`);
+    lines.push(`${indent}${esc(a.message)}`);
+    lines.push(`${indent}${c.cyan('resolve:')} ${esc(a.resolution)}`);
   } else {
-    lines.push(`${indent}${c.dim(a.reason)}`);
+    lines.push(`${indent}${c.dim(esc(a.reason))}`);
   }
   return lines;
 }
@@ -135,13 +144,13 @@ export function renderPlanText(plan: Plan, opts: TextOptions): string {
     list.push(a);
   }
   for (const [key, actions] of groups) {
-    out.push(c.bold(key));
+    out.push(c.bold(esc(key)));
     for (const a of actions) out.push(...renderAction(a, c));
     out.push('');
   }
   if (plan.notes.length) {
     out.push(c.bold('Notes'));
-    for (const n of plan.notes) out.push(`  - ${n}`);
+    for (const n of plan.notes) out.push(`  - ${esc(n)}`);
     out.push('');
   }
   if (plan.actions.length === 0) {
@@ -149,7 +158,8 @@ export function renderPlanText(plan: Plan, opts: TextOptions): string {
   } else {
     const total = totalLine(plan.actions);
     if (total) out.push(total);
-    out.push(c.bold(summaryLine(plan.summary)));
+    // Counted from the actions, never taken from a stored summary.
+    out.push(c.bold(summaryLine(summarize(plan.actions))));
   }
   return out.join('\n') + '\n';
 }
