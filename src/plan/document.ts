@@ -5,6 +5,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { PlanFileError } from '../errors.js';
 import type { Fingerprints } from '../state/fingerprint.js';
 import type { Action, Plan, PlanDocument, Spec } from '../types.js';
+import { escapeControl } from '../render/escape.js';
 import { VERSION } from '../version.js';
 
 export function planDocument(spec: Spec, plan: Plan, fingerprints: Fingerprints, now: Date): PlanDocument {
@@ -35,6 +36,40 @@ function planValidator(): ValidateFunction {
   return compiled;
 }
 
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+
+/** `major.minor.patch` of a version string (a pre-release or build suffix is ignored). */
+export function versionParts(v: string): [number, number, number] | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.+-]*)?$/.exec(v);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+function compareVersions(a: [number, number, number], b: [number, number, number]): number {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+/** A newer zfsync may write what this one would misread: such a plan is neither shown nor applied. */
+function assertNotNewer(made: unknown, file: string): void {
+  const parts = typeof made === 'string' ? versionParts(made) : undefined;
+  if (!parts) throw new PlanFileError(`${file}: not a valid zfsync plan: /zfsync ${escapeControl(JSON.stringify(made) ?? 'undefined')} is not a zfsync version`);
+  if (compareVersions(parts, versionParts(VERSION)!) > 0) {
+    throw new PlanFileError(`${file} was made by zfsync ${made as string}, which is newer than this zfsync ${VERSION}: use zfsync ${made as string} or later, or make a new plan with this one`);
+  }
+}
+
+/**
+ * Applying needs a plan of this zfsync's major.minor (an older patch release is fine: the
+ * re-plan comparison catches any difference its planner made); newer ones are refused on reading.
+ */
+export function assertAppliable(doc: PlanDocument, file: string): void {
+  const made = versionParts(doc.zfsync)!;
+  const mine = versionParts(VERSION)!;
+  if (made[0] !== mine[0] || made[1] !== mine[1]) {
+    throw new PlanFileError(`${file} was made by zfsync ${doc.zfsync}; this zfsync ${VERSION} applies plans made by ${mine[0]}.${mine[1]}.x only: run zfsync plan again`);
+  }
+}
+
 export function parsePlanDocument(text: string, file: string): PlanDocument {
   let raw: unknown;
   try {
@@ -46,10 +81,14 @@ export function parsePlanDocument(text: string, file: string): PlanDocument {
   }
   if (!isObj(raw) || raw.format !== 'zfsync-plan') throw new PlanFileError(`${file}: not a zfsync plan ("format" is not "zfsync-plan")`);
   if (raw.version !== 1) throw new PlanFileError(`${file}: plan format version ${JSON.stringify(raw.version)} is not supported (this zfsync reads version 1)`);
+  assertNotNewer(raw.zfsync, file);
   const validate = planValidator();
   if (!validate(raw)) {
     const e = validate.errors?.[0];
     throw new PlanFileError(`${file}: not a valid zfsync plan: ${e?.instancePath || '/'} ${e?.message ?? ''}`.trim());
+  }
+  if (Number.isNaN(Date.parse(raw.createdAt as string)) || !ISO_TIME.test(raw.createdAt as string)) {
+    throw new PlanFileError(`${file}: not a valid zfsync plan: /createdAt ${JSON.stringify(raw.createdAt)} is not an ISO 8601 UTC time`);
   }
   const ids = new Set<string>();
   const actions = (raw.plan as { actions: Action[] }).actions;

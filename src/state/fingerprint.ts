@@ -7,6 +7,9 @@ import { targetDatasetFor } from '../spec/mapping.js';
 
 export type Fingerprints = Record<string, Record<string, string>>;
 
+/** Key of a source's selection (the datasets it selects, in order) among a host's fingerprints. */
+const SELECTION = 'selection of source ';
+
 export function datasetFingerprint(d: Dataset | undefined): string {
   if (!d) return 'absent';
   let text = `${d.guid}|${d.placeholder ? 'p' : ''}|${d.resumeToken ?? ''}`;
@@ -61,9 +64,36 @@ export function fingerprints(spec: Spec, state: State): Fingerprints {
   for (const source of Object.values(spec.sources)) {
     const sel = selections.get(source.name);
     if (!sel) continue;
-    (out[source.host] ??= {})[`selection of source ${source.name}`] = createHash('sha256').update(sel.datasets.join('\n')).digest('hex').slice(0, 16);
+    (out[source.host] ??= {})[`${SELECTION}${source.name}`] = createHash('sha256').update(sel.datasets.join('\n')).digest('hex').slice(0, 16);
   }
   return out;
+}
+
+/**
+ * What moved between a saved plan's fingerprints and the state now, one `host:dataset (how)`
+ * per dataset. A source's selection is named only when no dataset tells the change already.
+ */
+export function describeChangedFingerprints(saved: Fingerprints, now: Fingerprints): string[] {
+  const datasets: string[] = [];
+  const selections: string[] = [];
+  for (const key of changedFingerprints(saved, now)) {
+    const colon = key.indexOf(':');
+    const host = key.slice(0, colon);
+    const name = key.slice(colon + 1);
+    const before = saved[host]?.[name];
+    const after = now[host]?.[name];
+    if (name.startsWith(SELECTION)) {
+      selections.push(`source ${name.slice(SELECTION.length)} on ${host} selects other datasets`);
+      continue;
+    }
+    const how = before === undefined ? 'not looked at by the plan'
+      : after === undefined ? 'no longer looked at'
+      : before === 'absent' ? 'appeared'
+      : after === 'absent' ? 'disappeared'
+      : 'its snapshots, guid or receive state changed';
+    datasets.push(`${key} (${how})`);
+  }
+  return datasets.length > 0 ? datasets : selections;
 }
 
 /** Keys whose fingerprint differs between a saved plan and the state now. */

@@ -105,8 +105,8 @@ test('apply --dry-run prints every command in order and changes nothing', async 
   const snap = 'zfsync_20261122T100000Z';
   assert.deepEqual(commands, [
     `zfs snapshot -r ${src}/vm@${snap}`,
-    `zfs create -o canmount=off -o readonly=on -o zfsync:placeholder=${dst}/bk ${dst}/bk`,
-    `zfs create -o canmount=off -o readonly=on -o zfsync:placeholder=${dst}/bk/${src} ${dst}/bk/${src}`,
+    `zfs create -o canmount=off -o readonly=on ${dst}/bk`,
+    `zfs create -o canmount=off -o readonly=on ${dst}/bk/${src}`,
     `zfs create -o readonly=on -o canmount=noauto -o zfsync:placeholder=${dst}/bk/${src}/vm ${dst}/bk/${src}/vm`,
     `zfs send ${src}/vm@${snap} | zfs receive -F ${dst}/bk/${src}/vm`,
     `zfs inherit zfsync:placeholder ${dst}/bk/${src}/vm`,

@@ -1,13 +1,12 @@
-import { createTwoFilesPatch } from 'diff';
-import { AbortedError, StalePlanError, UsageError } from '../../errors.js';
+import { AbortedError, UsageError } from '../../errors.js';
 import { applyPlan, type ApplyHost } from '../../apply/executor.js';
 import type { Emit } from '../../io/events.js';
 import { readPlanFile } from '../../plan/document.js';
+import { verifySavedPlan } from '../../plan/verify-saved.js';
 import { applySummary, lineReporter } from '../../render/apply-lines.js';
 import { listrReporter } from '../../render/apply-listr.js';
 import { renderPlanText } from '../../render/plan-text.js';
-import { changedFingerprints, fingerprints } from '../../state/fingerprint.js';
-import type { Plan, PlanDocument } from '../../types.js';
+import type { Plan } from '../../types.js';
 import { err, out, useColor, type Io } from '../io.js';
 import { confirm } from '../prompt.js';
 import { openSession, planSession, type Session } from '../session.js';
@@ -45,8 +44,7 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
     const color = useColor(io, flags.color);
     let toRun: Plan;
     if (saved) {
-      await assertFresh(session, saved, io);
-      toRun = saved.plan;
+      toRun = await verifySavedPlan({ saved, file: planFile!, spec: session.spec, state: session.state, now: io.now(), freshPlan: () => planSession(session, io.now()) });
     } else {
       toRun = await planSession(session, io.now());
       if (!json) out(io, renderPlanText(toRun, { color }));
@@ -84,16 +82,3 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
 }
 
 const unreachable = (s: Session) => Object.keys(s.state.unreachable ?? {}).length > 0;
-
-/** A saved plan runs only against the spec and state it was made from. */
-async function assertFresh(session: Session, saved: PlanDocument, io: Io): Promise<void> {
-  const changed: string[] = [];
-  if (saved.spec.hash !== session.spec.hash) changed.push(`the spec ${session.spec.file} changed since the plan was made`);
-  const moved = changedFingerprints(saved.fingerprints, fingerprints(session.spec, session.state));
-  if (moved.length) changed.push(`${moved.length} dataset(s) changed since the plan was made: ${moved.slice(0, 10).join(', ')}${moved.length > 10 ? ', ...' : ''}`);
-  if (changed.length === 0) return;
-  // Sized the same way as the saved plan was, so the diff shows real changes, not estimate methods.
-  const fresh = await planSession(session, io.now());
-  const diff = createTwoFilesPatch('saved plan', 'plan now', renderPlanText(saved.plan, { color: false }), renderPlanText(fresh, { color: false }), saved.createdAt, io.now().toISOString());
-  throw new StalePlanError(`saved plan is stale: ${changed.join('; ')}. Nothing was applied; run zfsync plan again.`, diff);
-}
