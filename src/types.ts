@@ -253,6 +253,8 @@ export interface CreateAction extends ActionBase {
   dataset: string;
   /** Set at creation, e.g. canmount=off, readonly=on. */
   properties: Record<string, string>;
+  /** The parent's placeholder marker, cleared first: a placeholder with something below it is one no longer. */
+  clearsMarker?: string;
 }
 
 export interface ReceiveOptions {
@@ -304,6 +306,8 @@ export interface SendAction extends ActionBase {
    */
   bytesFrom?: SizeSource;
   receive: ReceiveOptions;
+  /** The parent's placeholder marker, cleared before the receive (see CreateAction). */
+  clearsMarker?: string;
   transport?: SendTransport;
 }
 

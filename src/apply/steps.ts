@@ -50,7 +50,10 @@ export function actionSteps(action: Action, hostInfo: (host: string) => HostInfo
     }
     case 'create': {
       const { zfs } = hostInfo(action.host);
-      return [{ kind: 'run', host: action.host, argv: createParentArgv(zfs, action.dataset, action.properties) }];
+      const steps: Step[] = [];
+      if (action.clearsMarker) steps.push({ kind: 'run', host: action.host, argv: clearPlaceholderArgv(zfs, action.clearsMarker) });
+      steps.push({ kind: 'run', host: action.host, argv: createParentArgv(zfs, action.dataset, action.properties) });
+      return steps;
     }
     case 'rollback': {
       const { zfs } = hostInfo(action.host);
@@ -66,6 +69,7 @@ function sendSteps(a: SendAction, hostInfo: (host: string) => HostInfo): Step[] 
   const dst = hostInfo(a.target.host);
   const t = a.target.dataset;
   const steps: Step[] = [];
+  if (a.clearsMarker) steps.push({ kind: 'run', host: a.target.host, argv: clearPlaceholderArgv(dst.zfs, a.clearsMarker) });
   if (a.receive.placeholder === 'create') {
     steps.push({ kind: 'run', host: a.target.host, argv: placeholderArgv(dst.zfs, t, a.receive) });
   }

@@ -15,6 +15,16 @@ type NewAction = Action extends infer A ? (A extends Action ? Omit<A, 'id'> : ne
 class PlanBuilder {
   readonly actions: Action[] = [];
   readonly notes: string[] = [];
+  /** `host\0dataset` of placeholder markers an earlier action of this plan clears. */
+  private readonly cleared = new Set<string>();
+  /** The parent of `name` whose marker an action landing `name` must clear: once per plan (see placeholderParent). */
+  markerToClear(ths: HostState, name: string): string | undefined {
+    const parent = placeholderParent(ths, name);
+    const key = `${ths.host}\0${parent}`;
+    if (parent === undefined || this.cleared.has(key)) return undefined;
+    this.cleared.add(key);
+    return parent;
+  }
   add(a: NewAction): string {
     const id = `a${this.actions.length + 1}`;
     this.actions.push({ ...a, id } as Action);
@@ -140,7 +150,7 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
       if (parents === undefined) continue;
       let prev = parents;
       for (const step of steps) {
-        const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, transport, deps: prev, snapDeps });
+        const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, targetState: ths, transport, deps: prev, snapDeps });
         if (id) prev = [id];
         // A full send makes the dataset its children's sends land in.
         if (id && step.kind === 'full' && !tgt) made.set(targetName, id);
@@ -212,11 +222,20 @@ function ensureParents(b: PlanBuilder, made: Map<string, string>, ths: HostState
   for (const p of missing.reverse()) {
     const properties: Record<string, string> = { canmount: 'off' };
     if (readonly) properties.readonly = 'on';
-    const id = b.add({ kind: 'create', host, dataset: p, pair, properties, reason: 'missing parent; mountpoint and encryption inherited', dependsOn: deps });
+    const a: NewAction = { kind: 'create', host, dataset: p, pair, properties, reason: 'missing parent; mountpoint and encryption inherited', dependsOn: deps };
+    const marked = b.markerToClear(ths, p);
+    if (marked) a.clearsMarker = marked;
+    const id = b.add(a);
     made.set(p, id);
     deps = [id];
   }
   return deps;
+}
+
+/** The parent of `name` when it is an empty placeholder (marked by an earlier zfsync): what lands below ends that. */
+function placeholderParent(ths: HostState, name: string): string | undefined {
+  const parent = parentOf(name);
+  return parent !== undefined && ths.datasets.get(parent)?.placeholder ? parent : undefined;
 }
 
 interface StepContext {
@@ -227,6 +246,7 @@ interface StepContext {
   target: string;
   receive: { readonly: boolean; mount: boolean };
   caps: HostState['capabilities'];
+  targetState: HostState;
   transport: SendTransport | undefined;
   deps: string[];
   snapDeps: (to: PlannedSnapshot) => string[];
@@ -267,6 +287,8 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
         dependsOn: [...c.deps, ...c.snapDeps(step.to)],
       };
       if (step.kind === 'incremental') a.from = step.from;
+      const marked = step.kind === 'full' ? b.markerToClear(c.targetState, c.target) : undefined;
+      if (marked) a.clearsMarker = marked;
       if (step.bytes !== undefined) a.bytes = step.bytes;
       if (c.transport) a.transport = c.transport;
       return b.add(a);

@@ -23,7 +23,7 @@ function head(a: Action): { symbol: string; verb: string; subject: string; detai
       };
     }
     case 'create':
-      return { symbol: SYMBOL.create!, verb: 'create', subject: `${a.host}: ${a.dataset}`, detail: Object.entries(a.properties).map(([k, v]) => `${k}=${v}`).join(', ') };
+      return { symbol: SYMBOL.create!, verb: 'create', subject: `${a.host}: ${a.dataset}`, detail: Object.entries(a.properties).map(([k, v]) => `${k}=${v}`).join(', ') + clears(a.clearsMarker) };
     case 'send': {
       const range = a.from ? `@${a.from.name} -> @${a.to.name}` : `@${a.to.name}`;
       const flags = a.mode === 'incremental' ? `${a.intermediates ? '-I' : '-i'}, ${plural(a.snapshotCount, 'snapshot')}` : 'full stream';
@@ -33,7 +33,7 @@ function head(a: Action): { symbol: string; verb: string; subject: string; detai
         symbol: SYMBOL[a.mode]!,
         verb: a.mode === 'full' ? 'send full' : 'send incremental',
         subject: `${hostsOf(a)}: ${a.source.dataset} ${range} => ${a.target.dataset}`,
-        detail: `${flags}, ${size}${into}${transportText(a.transport)}`,
+        detail: `${flags}, ${size}${into}${transportText(a.transport)}${clears(a.clearsMarker)}`,
       };
     }
     case 'rollback':
@@ -47,6 +47,8 @@ function head(a: Action): { symbol: string; verb: string; subject: string; detai
       return { symbol: SYMBOL.conflict!, verb: 'conflict', subject: `${a.host}: ${a.dataset}`, detail: '' };
   }
 }
+
+const clears = (parent: string | undefined): string => (parent ? `, clears the placeholder marker of ${parent}` : '');
 
 /** `local`, `local -> nas`, `nas -> local`, `pve1 -> nas via local`. */
 export function hostsOf(a: SendAction): string {
