@@ -16,8 +16,10 @@ export interface Io {
  * The process's own streams. Output is never worth an apply: a stdout or stderr whose reader
  * went away (`| head`, a closed terminal) turns writes into no-ops instead of an EPIPE crash.
  */
+const dropOutputError = (): void => undefined;
+
 export function processIo(signal?: AbortSignal): Io {
-  for (const s of [process.stdout, process.stderr]) if (s.listenerCount('error') === 0) s.on('error', () => undefined);
+  for (const s of [process.stdout, process.stderr]) if (!s.listeners('error').includes(dropOutputError)) s.on('error', dropOutputError);
   const io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, now: () => new Date() };
   if (signal) io.signal = signal;
   return io;

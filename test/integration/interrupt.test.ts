@@ -8,6 +8,8 @@ import { open, readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { closeAll, connectHosts } from '../../src/host/connect.js';
+import { parseSpec } from '../../src/spec/load.js';
 import { specFile } from '../helpers/cli.js';
 import { sshHost } from '../helpers/ssh-spec.js';
 import { requireSshd, startSshd } from '../helpers/sshd.js';
@@ -196,4 +198,31 @@ test('a stdout closed after the first line (| head -1) never aborts an apply; pl
     assert.ok(await datasetExists(`${dst}/r/vm/${l}`), `${l} was replicated`);
     assert.deepEqual(await guids(`${dst}/r/vm/${l}`), await guids(`${src}/vm/${l}`));
   }
+});
+
+test('an aborted remote pipeline is stopped as a whole, even a stage that neither reads nor writes, while the connection stays up', async (t) => {
+  if (!(await requireSshd(t))) return;
+  const server = await startSshd(t);
+  const spec = parseSpec(`version: 1\nhosts:\n${sshHost('nas', server)}sources:\n  unused: { host: nas, datasets: [unused/x] }\n`, 'zfsync.yaml');
+  const { runners } = await connectHosts(spec, ['nas']);
+  t.after(() => closeAll(runners));
+  const nas = runners.get('nas')!;
+  const remote = `ZFSYNC_TEST_SSHD=${server.dir}`;
+  const tag = `zfsync-stop-${randomBytes(4).toString('hex')}`;
+  const controller = new AbortController();
+  // `sleep` never touches its pipes, so closing the channel alone would leave it running.
+  const p = nas.spawnPipeline([['sh', '-c', `sleep 60; : ${tag}`], ['cat']], { signal: controller.signal });
+  p.stdin?.end();
+  p.stdout.resume();
+  p.stderr.resume();
+  await until('the remote stages run', async () => (await processesWithEnv(remote)).some((x) => x.cmdline.includes(tag)));
+  const started = Date.now();
+  controller.abort();
+  const results = await p.done;
+  assert.ok(Date.now() - started < 5000, `stopped at once, not after a timeout (${Date.now() - started} ms)`);
+  assert.equal(results.length, 2);
+  assert.deepEqual((await processesWithEnv(remote)).filter((x) => x.cmdline.includes(tag) || /^sleep /.test(x.cmdline)), [], 'nothing of it is left');
+  // The connection is still usable, and once aborted nothing more starts.
+  assert.equal((await nas.run(['true'])).exitCode, 0);
+  assert.match((await nas.run(['true'], { signal: controller.signal })).stderrTail, /not started: interrupted/);
 });

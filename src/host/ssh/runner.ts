@@ -212,7 +212,7 @@ export class SshRunner implements CommandRunner {
   }
 
   run(argv: Argv, options: RunOptions = {}): Promise<ProcessResult> {
-    return collect(this.spawn(argv), options);
+    return collect(this.spawn(argv, options.signal ? { signal: options.signal } : {}), options);
   }
 
   async close(): Promise<void> {
