@@ -1,5 +1,6 @@
 // Tiny error classes. The CLI's one handler maps them to messages and exit codes;
 // anything else is a bug and is printed with its stack.
+import { constants } from 'node:os';
 import type { SourcePos } from './types.js';
 
 export class ZfsyncError extends Error {
@@ -64,4 +65,16 @@ export class HostError extends ZfsyncError {
 /** The user declined the prompt. */
 export class AbortedError extends ZfsyncError {
   override name = 'AbortedError';
+}
+
+/**
+ * zfsync was told to stop (SIGINT, SIGTERM, SIGHUP): the reason its AbortController is aborted
+ * with, thrown where a command stops before changing anything. Exit code 128 + the signal number.
+ */
+export class InterruptedError extends ZfsyncError {
+  override name = 'InterruptedError';
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`Interrupted (${signal}): nothing was changed.`);
+    this.exitCode = 128 + (constants.signals[signal] ?? 0);
+  }
 }

@@ -1,6 +1,8 @@
 // Runs a plan's actions. A failed action skips every action that depends on it; independent
 // actions (other datasets, other pairs) go on. Conflicts are never executed. Actions of
-// different host pairs may run at once (see schedule.ts).
+// different host pairs may run at once (see schedule.ts). An aborted signal stops what runs
+// (and waits for it to end), starts nothing more, and applyPlan returns what happened.
+import { InterruptedError, PlanFileError } from '../errors.js';
 import type { Emit } from '../io/events.js';
 import type { CommandRunner } from '../host/runner.js';
 import type { Action, Plan } from '../types.js';
@@ -20,6 +22,8 @@ export interface ApplyOptions {
   parallelism?: number;
   /** Milliseconds between progress events for a running send. */
   progressIntervalMs?: number;
+  /** Aborted when zfsync is told to stop (its reason: an InterruptedError naming the signal). */
+  signal?: AbortSignal;
 }
 
 export interface ApplyResult {
@@ -27,9 +31,16 @@ export interface ApplyResult {
   failed: { id: string; error: string }[];
   skipped: string[];
   conflicts: number;
+  /** Set when the signal was aborted: the actions stopped while running, and those never started. */
+  interrupted?: { signal: string; stopped: string[]; notStarted: string[] };
 }
 
 class StepError extends Error {}
+/** The signal was aborted between two steps of an action. */
+class StepInterrupted extends Error {}
+
+const hostsOf = (a: Action): string[] => (a.kind === 'send' ? [a.source.host, a.target.host] : a.kind === 'conflict' ? [] : [a.host]);
+const signalName = (s: AbortSignal): string => (s.reason instanceof InterruptedError ? s.reason.signal : 'abort');
 
 /** Guids of snapshots this run takes, by `host:dataset@snap`. */
 type GuidBook = Map<string, string>;
@@ -40,8 +51,16 @@ export async function applyPlan(plan: Plan, hosts: ReadonlyMap<string, ApplyHost
     if (!h) throw new Error(`apply: no connection for host '${name}'`);
     return h;
   };
+  // A plan file may name a host the spec has not (or one that is down): refuse it before anything runs.
+  const missing = [...new Set(plan.actions.flatMap(hostsOf))].filter((h) => !hosts.has(h));
+  if (missing.length) {
+    throw new PlanFileError(`the plan needs host${missing.length > 1 ? 's' : ''} ${missing.map((h) => `'${h}'`).join(', ')}, which the spec does not have or zfsync could not reach; nothing was applied`);
+  }
   const result: ApplyResult = { done: [], failed: [], skipped: [], conflicts: 0 };
-  const status = new Map<string, 'done' | 'failed' | 'skipped' | 'conflict'>();
+  const status = new Map<string, 'done' | 'failed' | 'skipped' | 'conflict' | 'interrupted'>();
+  const stopped: string[] = [];
+  const notStarted: string[] = [];
+  const { signal } = opts;
   // Source snapshot guids learned during this run (snapshots taken now), by host:dataset@name.
   const learned: GuidBook = new Map();
 
@@ -49,6 +68,11 @@ export async function applyPlan(plan: Plan, hosts: ReadonlyMap<string, ApplyHost
     if (action.kind === 'conflict') {
       status.set(action.id, 'conflict');
       result.conflicts++;
+      return true;
+    }
+    if (signal?.aborted) {
+      status.set(action.id, 'interrupted');
+      notStarted.push(action.id);
       return true;
     }
     const blocker = action.dependsOn.find((d) => status.has(d) && status.get(d) !== 'done');
@@ -71,6 +95,12 @@ export async function applyPlan(plan: Plan, hosts: ReadonlyMap<string, ApplyHost
       if (bytes !== undefined) done.bytes = bytes;
       opts.emit(done);
     } catch (err) {
+      if (signal?.aborted && (err instanceof StepError || err instanceof StepInterrupted)) {
+        status.set(action.id, 'interrupted');
+        stopped.push(action.id);
+        opts.emit({ type: 'action-interrupted', id: action.id });
+        return;
+      }
       if (!(err instanceof StepError)) throw err;
       status.set(action.id, 'failed');
       result.failed.push({ id: action.id, error: err.message });
@@ -79,13 +109,20 @@ export async function applyPlan(plan: Plan, hosts: ReadonlyMap<string, ApplyHost
   };
 
   await schedule(plan.actions, { parallelism: opts.dryRun ? 1 : Math.max(1, opts.parallelism ?? 1), settle, execute, isSettled: (id) => status.has(id) });
-  opts.emit({ type: 'apply-done', done: result.done.length, failed: result.failed.length, skipped: result.skipped.length, conflicts: result.conflicts, dryRun: opts.dryRun });
+  const counts = { done: result.done.length, failed: result.failed.length, skipped: result.skipped.length, conflicts: result.conflicts };
+  if (signal?.aborted) {
+    result.interrupted = { signal: signalName(signal), stopped, notStarted };
+    opts.emit({ type: 'apply-interrupted', ...result.interrupted, ...counts });
+  } else {
+    opts.emit({ type: 'apply-done', ...counts, dryRun: opts.dryRun });
+  }
   return result;
 }
 
 async function runAction(action: Action, host: (n: string) => ApplyHost, opts: ApplyOptions, learned: GuidBook): Promise<number | undefined> {
   let bytes: number | undefined;
   for (const step of actionSteps(action, host)) {
+    if (opts.signal?.aborted) throw new StepInterrupted();
     announce(step, action.id, host, opts);
     if (opts.dryRun) continue;
     const b = await runStep(step, action, host, opts, learned);
@@ -109,7 +146,7 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
   switch (step.kind) {
     case 'run': {
       const h = host(step.host);
-      const r = await h.runner.run(step.argv);
+      const r = await h.runner.run(step.argv, signalOption(opts));
       if (r.exitCode !== 0) {
         throw new StepError(`${h.runner.describe(step.argv)} failed on ${step.host} (exit ${r.exitCode ?? r.signal}): ${r.stderrTail.trim()}`);
       }
@@ -136,6 +173,7 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
       const pipeOpts: PipeOptions = { onBytes };
       if (step.bandwidthLimit !== undefined) pipeOpts.bandwidthLimit = step.bandwidthLimit;
       if (step.countOnSender) pipeOpts.countOnSender = true;
+      if (opts.signal) pipeOpts.signal = opts.signal;
       const r = await runPipe({ runner: host(step.send.host).runner, stages: step.send.stages }, { runner: host(step.receive.host).runner, stages: step.receive.stages }, pipeOpts);
       if (r.error) throw new StepError(r.error + hintFor(action, r.error));
       return r.bytes;
@@ -143,7 +181,7 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
     case 'guids': {
       const h = host(step.host);
       const argv = guidsArgv(h.zfs, step.snapshots);
-      const r = await h.runner.run(argv);
+      const r = await h.runner.run(argv, signalOption(opts));
       if (r.exitCode !== 0) throw new StepError(`cannot verify ${step.snapshots.join(', ')} on ${step.host}: ${r.stderrTail.trim()}`);
       const got = parseGuids(r.stdout);
       for (const name of step.snapshots) {
@@ -162,6 +200,8 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
     }
   }
 }
+
+const signalOption = (opts: ApplyOptions): { signal?: AbortSignal } => (opts.signal ? { signal: opts.signal } : {});
 
 /** What to do about errors whose cause zfsync knows. */
 function hintFor(action: Action, error: string): string {

@@ -29,6 +29,8 @@ export interface PipeOptions {
   bandwidthLimit?: number;
   /** The sender's stages include a `dd status=progress` counter (before compression): count from it. */
   countOnSender?: boolean;
+  /** Aborting stops both sides; runPipe still waits for every process to end. */
+  signal?: AbortSignal;
 }
 
 const failed = (r: ProcessResult) => r.exitCode !== 0;
@@ -94,7 +96,8 @@ export async function runPipe(send: PipeSide, recv: PipeSide, opts: PipeOptions)
       opts.onBytes(n);
     }
   };
-  const sender = send.runner.spawnPipeline(send.stages.map((s) => s.argv));
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  const sender = send.runner.spawnPipeline(send.stages.map((s) => s.argv), signal);
   sender.stdin?.end();
   const direct = send.runner.directStdin && recv.runner.directStdin && opts.bandwidthLimit === undefined;
   let receiver: RunningPipeline;
@@ -103,11 +106,11 @@ export async function runPipe(send: PipeSide, recv: PipeSide, opts: PipeOptions)
   if (direct) {
     recvStages = [COUNTER, ...recv.stages];
     counterIndex = send.stages.length;
-    receiver = recv.runner.spawnPipeline(recvStages.map((s) => s.argv), { stdin: sender.stdout });
+    receiver = recv.runner.spawnPipeline(recvStages.map((s) => s.argv), { stdin: sender.stdout, ...signal });
     watchCounter(receiver.stderr, report);
   } else {
     recvStages = recv.stages;
-    receiver = recv.runner.spawnPipeline(recvStages.map((s) => s.argv));
+    receiver = recv.runner.spawnPipeline(recvStages.map((s) => s.argv), signal);
     let relayed = 0;
     const source = opts.bandwidthLimit !== undefined ? sender.stdout.pipe(new Throttle(opts.bandwidthLimit)) : sender.stdout;
     if (opts.countOnSender) {

@@ -8,10 +8,21 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** The clock, so tests can fix it. */
   now: () => Date;
+  /** Aborted (with an InterruptedError) when zfsync is told to stop: see main(). */
+  signal?: AbortSignal;
 }
 
-export function processIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, now: () => new Date() };
+/**
+ * The process's own streams. Output is never worth an apply: a stdout or stderr whose reader
+ * went away (`| head`, a closed terminal) turns writes into no-ops instead of an EPIPE crash.
+ */
+const dropOutputError = (): void => undefined;
+
+export function processIo(signal?: AbortSignal): Io {
+  for (const s of [process.stdout, process.stderr]) if (!s.listeners('error').includes(dropOutputError)) s.on('error', dropOutputError);
+  const io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, now: () => new Date() };
+  if (signal) io.signal = signal;
+  return io;
 }
 
 /** Colour only on a TTY, and never with NO_COLOR or --no-color. */

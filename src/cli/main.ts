@@ -1,6 +1,7 @@
 // The CLI: parses flags, runs one command, and maps every error to a message and an exit code.
 import { Command, CommanderError, Option } from 'commander';
-import { StalePlanError, ZfsyncError } from '../errors.js';
+import { InterruptedError, StalePlanError, ZfsyncError } from '../errors.js';
+import { killEveryChild } from '../host/process.js';
 import { VERSION } from '../version.js';
 import { applyCommand } from './commands/apply.js';
 import { permissionsCommand } from './commands/permissions.js';
@@ -8,6 +9,7 @@ import { planCommand } from './commands/plan.js';
 import { showCommand } from './commands/show.js';
 import { validateCommand } from './commands/validate.js';
 import { err, processIo, type Io } from './io.js';
+import { systemErrorLine } from './system-errors.js';
 
 function program(io: Io, setCode: (code: number) => void): Command {
   const p = new Command('zfsync')
@@ -59,26 +61,80 @@ function program(io: Io, setCode: (code: number) => void): Command {
   return p;
 }
 
+/** Control characters (ANSI escapes from a file, a NUL) never reach the terminal as such. */
+const printable = (s: string) => s.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 export async function run(argv: string[], io: Io = processIo()): Promise<number> {
+  const interrupted = () => (io.signal?.aborted && io.signal.reason instanceof InterruptedError ? io.signal.reason : undefined);
+  const code = await runCommand(argv, io);
+  // Whatever the command made of it, an interrupted run exits 128 + the signal number.
+  return interrupted()?.exitCode ?? code;
+}
+
+async function runCommand(argv: string[], io: Io): Promise<number> {
   let code = 0;
+  const p = program(io, (c) => (code = c));
+  if (argv.length === 0) {
+    io.stderr.write(p.helpInformation());
+    return 1;
+  }
   try {
-    await program(io, (c) => (code = c)).parseAsync(argv, { from: 'user' });
+    await p.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version are not errors; commander already printed its message.
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 1;
     }
+    const stop = io.signal?.aborted ? io.signal.reason : undefined;
+    if (stop instanceof InterruptedError && e instanceof ZfsyncError) {
+      // Stopped before applying anything (while reading, planning or asking): the error is only a consequence.
+      err(io, stop.message);
+      return stop.exitCode;
+    }
     if (e instanceof StalePlanError) {
-      err(io, `Error: ${e.message}`);
+      err(io, `Error: ${printable(e.message)}`);
       err(io, e.diff);
       return e.exitCode;
     }
     if (e instanceof ZfsyncError) {
-      err(io, `Error: ${e.message}`);
+      err(io, `Error: ${printable(e.message)}`);
       return e.exitCode;
+    }
+    const system = systemErrorLine(e);
+    if (system) {
+      err(io, `Error: ${printable(system)}`);
+      return 1;
     }
     err(io, `zfsync: internal error (a bug; please report it):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return 1;
+  }
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * The binary: SIGINT, SIGTERM and SIGHUP abort one AbortController, whose signal reaches every
+ * running process through applyPlan and the runners; they are stopped and waited for, the
+ * commands' `finally` blocks run, and the exit code is 130, 143 or 129. A second signal exits
+ * at once, SIGKILLing the local processes (remote ones end with the connection).
+ */
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  const io = processIo(controller.signal);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      killEveryChild('SIGKILL');
+      err(io, `Stopped at once (${signal}): local processes killed; the next apply resumes from the state it finds.`);
+      process.exit((controller.signal.reason as InterruptedError).exitCode);
+    }
+    err(io, `Stopping (${signal}): ending what runs and waiting for it; a second signal stops at once.`);
+    controller.abort(new InterruptedError(signal));
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  try {
+    return await run(argv, io);
+  } finally {
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
   }
 }

@@ -9,6 +9,9 @@ export async function confirm(io: Io, question: string): Promise<boolean> {
     const answer = await new Promise<string | undefined>((resolve) => {
       rl.once('line', (line) => resolve(line));
       rl.once('close', () => resolve(undefined));
+      // Interrupted while asking: no answer (SIGINT no longer ends the process by itself).
+      if (io.signal?.aborted) resolve(undefined);
+      io.signal?.addEventListener('abort', () => resolve(undefined), { once: true });
     });
     io.stdout.write('\n');
     return answer?.trim() === 'yes';

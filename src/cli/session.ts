@@ -15,6 +15,8 @@ export interface Session {
   spec: Spec;
   state: State;
   runners: Map<string, CommandRunner>;
+  /** Aborted when zfsync is told to stop: the session then stops at its next step. */
+  signal?: AbortSignal;
   close(): Promise<void>;
 }
 
@@ -24,12 +26,14 @@ export async function loadSupportedSpec(file: string): Promise<Spec> {
   return spec;
 }
 
-export async function openSession(specFile: string, emit: Emit): Promise<Session> {
+export async function openSession(specFile: string, emit: Emit, signal?: AbortSignal): Promise<Session> {
   const spec = await loadSupportedSpec(specFile);
   const started = performance.now();
   const { runners, unreachable } = await connectHosts(spec, rootsToRead(spec).keys());
   try {
+    signal?.throwIfAborted();
     const state = await readState(spec, runners);
+    signal?.throwIfAborted();
     state.unreachable = { ...Object.fromEntries(unreachable), ...state.unreachable };
     for (const [host, error] of Object.entries(state.unreachable)) emit({ type: 'host-failed', host, error });
     for (const hs of Object.values(state.hosts)) {
@@ -37,7 +41,9 @@ export async function openSession(specFile: string, emit: Emit): Promise<Session
       for (const d of hs.datasets.values()) snapshots += d.snapshots.length;
       emit({ type: 'host-read', host: hs.host, capabilities: describeCapabilities(hs.capabilities), datasets: hs.datasets.size, snapshots, ms: performance.now() - started });
     }
-    return { spec, state, runners, close: () => closeAll(runners) };
+    const session: Session = { spec, state, runners, close: () => closeAll(runners) };
+    if (signal) session.signal = signal;
+    return session;
   } catch (e) {
     await closeAll(runners);
     throw e;
@@ -46,5 +52,7 @@ export async function openSession(specFile: string, emit: Emit): Promise<Session
 
 /** The plan of this session, with send sizes from `zfs send -n -P` where the source host has it. */
 export async function planSession(session: Session, now: Date): Promise<Plan> {
-  return estimateSends(plan(session.spec, session.state, now), session.state, session.runners);
+  const p = await estimateSends(plan(session.spec, session.state, now), session.state, session.runners);
+  session.signal?.throwIfAborted();
+  return p;
 }

@@ -2,7 +2,7 @@
 // connection each, opened in parallel. A host that cannot be reached fails only what needs it.
 import { HostError } from '../errors.js';
 import type { Spec } from '../types.js';
-import { LocalRunner } from './local.js';
+import { LocalRunner, localZfsProblem } from './local.js';
 import type { CommandRunner } from './runner.js';
 import { connectSsh, resolveSsh } from './ssh/connect.js';
 import { SshRunner } from './ssh/runner.js';
@@ -22,7 +22,9 @@ export async function connectHosts(spec: Spec, hosts: Iterable<string>): Promise
       if (!h) throw new Error(`connectHosts: unknown host '${name}'`);
       const invocation = { zfs: h.zfs, sudo: h.sudo };
       if (!h.ssh) {
-        runners.set(name, new LocalRunner(invocation));
+        const problem = await localZfsProblem(h.zfs, process.env.PATH, `hosts.${name}.zfs`);
+        if (problem) unreachable.set(name, `${name}: ${problem}`);
+        else runners.set(name, new LocalRunner(invocation));
         return;
       }
       try {

@@ -21,6 +21,8 @@ export interface RunOptions {
   input?: string;
   /** Kill the process after this long. */
   timeoutMs?: number;
+  /** Aborting stops the process (SIGTERM); once aborted, nothing is started. */
+  signal?: AbortSignal;
 }
 
 export interface SpawnOptions {
@@ -30,6 +32,8 @@ export interface SpawnOptions {
    * `spawnPipeline` then closes the caller's copy.
    */
   stdin?: Readable;
+  /** Aborting stops the process, or the whole pipeline, and the runner waits for it to end; once aborted, nothing is started. */
+  signal?: AbortSignal;
 }
 
 /** A process whose streams the caller wires up (sends and receives). */

@@ -12,6 +12,10 @@ export type ZfsyncEvent =
   | { type: 'action-done'; id: string; ms: number; bytes?: number }
   | { type: 'action-failed'; id: string; error: string }
   | { type: 'action-skipped'; id: string; reason: string }
-  | { type: 'apply-done'; done: number; failed: number; skipped: number; conflicts: number; dryRun: boolean };
+  /** A running action stopped because zfsync was interrupted. */
+  | { type: 'action-interrupted'; id: string }
+  | { type: 'apply-done'; done: number; failed: number; skipped: number; conflicts: number; dryRun: boolean }
+  /** Instead of apply-done when zfsync was interrupted: what was stopped and what never started (`signal`: SIGINT, ...). */
+  | { type: 'apply-interrupted'; signal: string; stopped: string[]; notStarted: string[]; done: number; failed: number; skipped: number; conflicts: number };
 
 export type Emit = (event: ZfsyncEvent) => void;

@@ -77,7 +77,10 @@ export function parsePlanDocument(text: string, file: string): PlanDocument {
   } catch (err) {
     const m = /position (\d+)/.exec(String(err));
     const where = m ? `${file}:${lineCol(text, Number(m[1]))}` : file;
-    throw new PlanFileError(`${where}: not valid JSON: ${(err as Error).message}`);
+    // JSON.parse quotes the text it choked on: never echo a file's bytes (binary, escapes) back.
+    const msg = (err as Error).message;
+    const why = text.trim() === '' ? 'the file is empty' : /end of JSON input/.test(msg) ? 'it ends too early' : /^[ -~]*$/.test(msg) && !msg.includes('"') ? msg : 'this is not JSON text';
+    throw new PlanFileError(`${where}: not valid JSON: ${why}`);
   }
   if (!isObj(raw) || raw.format !== 'zfsync-plan') throw new PlanFileError(`${file}: not a zfsync plan ("format" is not "zfsync-plan")`);
   if (raw.version !== 1) throw new PlanFileError(`${file}: plan format version ${JSON.stringify(raw.version)} is not supported (this zfsync reads version 1)`);

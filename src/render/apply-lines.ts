@@ -3,6 +3,7 @@ import { hostsOf } from './plan-text.js';
 import type { Emit, ZfsyncEvent } from '../io/events.js';
 import { formatBytes } from '../plan/format.js';
 import type { Action } from '../types.js';
+import { interruptedText } from './interrupted.js';
 
 export function actionTitle(a: Action): string {
   switch (a.kind) {
@@ -70,8 +71,14 @@ export function lineReporter(write: (line: string) => void, opts: { dryRun: bool
       case 'action-skipped':
         write(`[${e.id}] skipped: ${e.reason}`);
         break;
+      case 'action-interrupted':
+        write(`[${e.id}] stopped: ${titles.get(e.id) ?? ''}`);
+        break;
       case 'apply-done':
         write(applySummary(e));
+        break;
+      case 'apply-interrupted':
+        write(interruptedText(e, (id) => titles.get(id)));
         break;
       case 'host-read':
         break;

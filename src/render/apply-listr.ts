@@ -1,8 +1,10 @@
 // Apply progress on a terminal: a listr2 task per action, driven by the executor's events.
 import { Listr, type ListrTask } from 'listr2';
+import type { ApplyResult } from '../apply/executor.js';
 import type { Emit, ZfsyncEvent } from '../io/events.js';
 import type { Action } from '../types.js';
-import { actionTitle, progressText } from './apply-lines.js';
+import { actionTitle, applySummary, progressText } from './apply-lines.js';
+import { interruptedText } from './interrupted.js';
 
 type Outcome = { kind: 'done'; note: string } | { kind: 'failed'; error: string } | { kind: 'skipped'; reason: string };
 
@@ -12,7 +14,7 @@ interface Slot {
   onProgress?: (text: string) => void;
 }
 
-export function listrReporter(actions: readonly Action[], parallelism = 1): { emit: Emit; run: () => Promise<void> } {
+export function listrReporter(actions: readonly Action[], parallelism = 1): { emit: Emit; run: () => Promise<void>; summary: (r: ApplyResult) => string } {
   const slots = new Map<string, Slot>();
   for (const a of actions) {
     if (a.kind === 'conflict') continue;
@@ -35,7 +37,8 @@ export function listrReporter(actions: readonly Action[], parallelism = 1): { em
         else if (o.note) task.title = `[${a.id}] ${actionTitle(a)} (${o.note})`;
       },
     }));
-  const listr = new Listr(tasks, { concurrent: parallelism > 1 ? parallelism : false, exitOnError: false, rendererOptions: { collapseErrors: false } });
+  // zfsync handles SIGINT itself (it stops the pipelines and waits for them); listr2's own handler would process.exit(127).
+  const listr = new Listr(tasks, { concurrent: parallelism > 1 ? parallelism : false, exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false } });
   const emit: Emit = (e: ZfsyncEvent) => {
     switch (e.type) {
       case 'action-progress':
@@ -52,14 +55,31 @@ export function listrReporter(actions: readonly Action[], parallelism = 1): { em
       case 'action-skipped':
         slots.get(e.id)?.resolve({ kind: 'skipped', reason: e.reason });
         break;
+      case 'action-interrupted':
+        slots.get(e.id)?.resolve({ kind: 'skipped', reason: 'stopped (interrupted)' });
+        break;
+      case 'apply-interrupted':
+        // Resolving an ended slot again is a no-op: this only ends the tasks that never started.
+        for (const slot of slots.values()) slot.resolve({ kind: 'skipped', reason: 'not started (interrupted)' });
+        break;
       default:
         break;
     }
   };
+  const counts = (r: ApplyResult) => ({ done: r.done.length, failed: r.failed.length, skipped: r.skipped.length, conflicts: r.conflicts });
+  const byId = new Map(actions.map((a) => [a.id, a]));
   return {
     emit,
     run: async () => {
       await listr.run().catch(() => undefined);
+    },
+    summary: (r) => {
+      if (!r.interrupted) return applySummary({ type: 'apply-done', ...counts(r), dryRun: false });
+      const title = (id: string) => {
+        const a = byId.get(id);
+        return a && actionTitle(a);
+      };
+      return interruptedText({ type: 'apply-interrupted', ...r.interrupted, ...counts(r) }, title);
     },
   };
 }

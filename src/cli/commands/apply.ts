@@ -3,7 +3,7 @@ import { applyPlan, type ApplyHost } from '../../apply/executor.js';
 import type { Emit } from '../../io/events.js';
 import { readPlanFile } from '../../plan/document.js';
 import { verifySavedPlan } from '../../plan/verify-saved.js';
-import { applySummary, lineReporter } from '../../render/apply-lines.js';
+import { lineReporter } from '../../render/apply-lines.js';
 import { listrReporter } from '../../render/apply-listr.js';
 import { renderPlanText } from '../../render/plan-text.js';
 import type { Plan } from '../../types.js';
@@ -39,7 +39,7 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
       const line = hostLine(e);
       if (line) err(io, line);
     }
-  });
+  }, io.signal);
   try {
     const color = useColor(io, flags.color);
     let toRun: Plan;
@@ -69,11 +69,11 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
     let result;
     if (interactive) {
       const r = listrReporter(toRun.actions, parallelism);
-      [, result] = await Promise.all([r.run(), applyPlan(toRun, hosts, { dryRun, emit: r.emit, parallelism })]);
-      out(io, applySummary({ type: 'apply-done', done: result.done.length, failed: result.failed.length, skipped: result.skipped.length, conflicts: result.conflicts, dryRun }));
+      [, result] = await Promise.all([r.run(), applyPlan(toRun, hosts, { dryRun, emit: r.emit, parallelism, signal: io.signal })]);
+      out(io, r.summary(result));
     } else {
       const emit = json ? jsonEmit : lineReporter((line) => out(io, line), { dryRun });
-      result = await applyPlan(toRun, hosts, { dryRun, emit, parallelism });
+      result = await applyPlan(toRun, hosts, { dryRun, emit, parallelism, signal: io.signal });
     }
     return result.failed.length > 0 || result.conflicts > 0 || unreachable(session) ? 1 : 0;
   } finally {

@@ -6,6 +6,7 @@ import { renderPlanText } from '../../render/plan-text.js';
 import { fingerprints } from '../../state/fingerprint.js';
 import { err, out, useColor, type Io } from '../io.js';
 import { openSession, planSession } from '../session.js';
+import { checkOutputFile } from '../system-errors.js';
 import { hostLine } from './common.js';
 
 export interface PlanFlags {
@@ -18,10 +19,11 @@ export interface PlanFlags {
 
 export async function planCommand(io: Io, flags: PlanFlags): Promise<number> {
   if (flags.out === '') throw new UsageError('--out needs a file name');
+  if (flags.out) await checkOutputFile(flags.out, '--out');
   const session = await openSession(flags.config, (e) => {
     const line = flags.json ? undefined : hostLine(e);
     if (line) err(io, line);
-  });
+  }, io.signal);
   try {
     const now = io.now();
     const p = await planSession(session, now);

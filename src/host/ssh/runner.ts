@@ -17,7 +17,8 @@ import {
   type SpawnOptions,
   type ZfsInvocation,
 } from '../runner.js';
-import { StderrTail } from '../process.js';
+import { SBIN_DIRS } from '../local.js';
+import { KILL_AFTER_MS, StderrTail } from '../process.js';
 import { pipelineScript, StatusFilter, statusOf } from './pipeline.js';
 
 /**
@@ -64,9 +65,13 @@ export class SshRunner implements CommandRunner {
     client.on('error', (e: Error) => onGone(`connection to ${host} (${address}) lost: ${e.message}`));
   }
 
-  /** The command line sent to the remote login shell: `env` works under sh and csh alike. */
+  /**
+   * The command line sent to the remote login shell: `env` works under sh and csh alike. A
+   * non-interactive PATH often lacks the sbin directories where zfs lives: they are appended
+   * (`${PATH}`, braced for csh, so the remote's own PATH still wins).
+   */
   commandLine(argv: Argv): string {
-    return shellJoin(['env', 'LC_ALL=C', ...wrapZfs(argv, this.invocation)]);
+    return `env LC_ALL=C "PATH=\${PATH}:${SBIN_DIRS.join(':')}" ${shellJoin(wrapZfs(argv, this.invocation))}`;
   }
 
   describe(argv: Argv): string {
@@ -74,6 +79,18 @@ export class SshRunner implements CommandRunner {
   }
 
   spawn(argv: Argv, options: SpawnOptions = {}): RunningProcess {
+    const p = this.start(argv, options);
+    const { signal } = options;
+    if (signal && !signal.aborted) {
+      const onAbort = () => p.kill('SIGTERM');
+      signal.addEventListener('abort', onAbort, { once: true });
+      void p.done.then(() => signal.removeEventListener('abort', onAbort));
+    }
+    return p;
+  }
+
+  /** An exec channel; `options.signal` only keeps it from starting once aborted. */
+  private start(argv: Argv, options: SpawnOptions): RunningProcess {
     const started = performance.now();
     const stdin = new PassThrough();
     const stdout = new PassThrough();
@@ -110,8 +127,10 @@ export class SshRunner implements CommandRunner {
       channel?.destroy();
       finish(this.lost ?? `connection to ${this.host} lost`);
     };
-    if (this.lost) {
-      queueMicrotask(() => finish(this.lost));
+    if (this.lost || options.signal?.aborted) {
+      options.stdin?.destroy();
+      const why = this.lost ?? 'not started: interrupted';
+      queueMicrotask(() => finish(why));
     } else {
       this.open.add(abort);
       this.client.exec(this.commandLine(argv), (err, ch) => {
@@ -156,13 +175,26 @@ export class SshRunner implements CommandRunner {
 
   spawnPipeline(stages: readonly Argv[], options: SpawnOptions = {}): RunningPipeline {
     if (stages.length === 0) throw new Error('spawnPipeline: no stages');
-    if (stages.length === 1) {
-      const p = this.spawn(stages[0]!, options);
-      return { stdin: p.stdin, stdout: p.stdout, stderr: p.stderr, done: p.done.then((r) => [r]), kill: (s) => p.kill(s) };
-    }
+    // Even one stage runs through the script: it is what can be stopped as a whole (see pipeline.ts).
     const wrapped = stages.map((argv) => wrapZfs(argv, this.invocation));
-    const p = this.spawn(['sh', '-c', pipelineScript(wrapped)], options);
+    const p = this.start(['sh', '-c', pipelineScript(wrapped)], options);
     const filter = new StatusFilter();
+    let killing: NodeJS.Timeout | undefined;
+    const kill = (sig: NodeJS.Signals = 'SIGTERM') => {
+      if (sig === 'SIGKILL') return p.kill('SIGKILL');
+      if (killing) return;
+      filter.onPid((pid) => void this.run(['kill', `-${sig.replace(/^SIG/, '')}`, String(pid)]));
+      // A remote side that does not answer (or never said its pid) loses its channel instead.
+      killing = setTimeout(() => p.kill('SIGKILL'), KILL_AFTER_MS);
+      killing.unref();
+    };
+    const { signal } = options;
+    const onAbort = () => kill('SIGTERM');
+    if (signal && !signal.aborted) signal.addEventListener('abort', onAbort, { once: true });
+    void p.done.then(() => {
+      if (killing) clearTimeout(killing);
+      signal?.removeEventListener('abort', onAbort);
+    });
     p.stderr.pipe(filter);
     const tail = new StderrTail();
     filter.on('data', (c: Buffer) => tail.push(c));
@@ -176,11 +208,11 @@ export class SshRunner implements CommandRunner {
         return { argv, exitCode, signal, stdout: '', stderrTail: status === undefined && lost ? `${text.trimEnd()}\n${lost}`.trim() : text, durationMs: r.durationMs };
       });
     });
-    return { stdin: p.stdin, stdout: p.stdout, stderr: filter, done, kill: (s) => p.kill(s) };
+    return { stdin: p.stdin, stdout: p.stdout, stderr: filter, done, kill };
   }
 
   run(argv: Argv, options: RunOptions = {}): Promise<ProcessResult> {
-    return collect(this.spawn(argv), options);
+    return collect(this.spawn(argv, options.signal ? { signal: options.signal } : {}), options);
   }
 
   async close(): Promise<void> {
