@@ -9,7 +9,8 @@ export interface TextOptions {
 
 const SYMBOL: Record<string, string> = { snapshot: '+', create: '+', full: '+', incremental: '~', rollback: '-/+', conflict: '!' };
 
-function head(a: Action): { symbol: string; verb: string; subject: string; detail: string } {
+/** What one line of the plan says about an action; every renderer (text, markdown) starts from it. */
+export function actionHead(a: Action): { symbol: string; verb: string; subject: string; detail: string } {
   switch (a.kind) {
     case 'snapshot': {
       const calls = a.commands.length === 1 && a.commands[0]!.recursive ? `zfs snapshot -r ${a.commands[0]!.datasets[0]}` : plural(a.commands.length, 'zfs call');
@@ -76,7 +77,7 @@ function colorFor(c: ChalkInstance, a: Action): (s: string) => string {
 }
 
 export function renderAction(a: Action, c: ChalkInstance): string[] {
-  const h = head(a);
+  const h = actionHead(a);
   const paint = colorFor(c, a);
   const lines = [`${paint(h.symbol.padStart(5))} ${paint(h.verb.padEnd(16))} ${h.subject}${h.detail ? c.dim(`  (${h.detail})`) : ''}`];
   const indent = ' '.repeat(23);
@@ -123,18 +124,23 @@ export function summaryLine(s: PlanSummary): string {
   return `Plan: ${parts.join(', ')}.`;
 }
 
-export function renderPlanText(plan: Plan, opts: TextOptions): string {
-  const c = new Chalk({ level: opts.color ? 1 : 0 });
-  const out: string[] = [];
+/** Actions by heading: `source <name>` for source-level ones, the pair (`from -> to`) for the rest; plan order within each. */
+export function groupActions(actions: readonly Action[]): Map<string, Action[]> {
   const groups = new Map<string, Action[]>();
-  for (const a of plan.actions) {
+  for (const a of actions) {
     const source = a.kind === 'snapshot' || a.kind === 'conflict' ? a.source : undefined;
     const key = source !== undefined ? `source ${source}` : (a.pair ?? '');
     let list = groups.get(key);
     if (!list) groups.set(key, (list = []));
     list.push(a);
   }
-  for (const [key, actions] of groups) {
+  return groups;
+}
+
+export function renderPlanText(plan: Plan, opts: TextOptions): string {
+  const c = new Chalk({ level: opts.color ? 1 : 0 });
+  const out: string[] = [];
+  for (const [key, actions] of groupActions(plan.actions)) {
     out.push(c.bold(key));
     for (const a of actions) out.push(...renderAction(a, c));
     out.push('');
