@@ -132,13 +132,14 @@ async function runAction(action: Action, host: (n: string) => ApplyHost, opts: A
 }
 
 function announce(step: Step, id: string, host: (n: string) => ApplyHost, opts: ApplyOptions): void {
-  if (step.kind === 'run') opts.emit({ type: 'command', id, host: step.host, command: host(step.host).runner.describe(step.argv) });
+  if (step.kind === 'run') opts.emit({ type: 'command', id, host: step.host, command: host(step.host).runner.describe(step.argv), argv: [...step.argv] });
   if (step.kind === 'pipe') {
     const side = (x: PipeStep['send']) => x.stages.map((st) => host(x.host).runner.describe(st.argv)).join(' | ');
     const s = side(step.send);
     const r = side(step.receive);
     const where = step.send.host === step.receive.host ? step.send.host : `${step.send.host} -> ${step.receive.host}${step.send.host !== 'local' && step.receive.host !== 'local' ? ' via local' : ''}`;
-    opts.emit({ type: 'command', id, host: where, command: `${s} | ${r}` });
+    const pipeline = [step.send, step.receive].flatMap((x) => x.stages.map((st) => ({ host: x.host, argv: [...st.argv] })));
+    opts.emit({ type: 'command', id, host: where, command: `${s} | ${r}`, pipeline });
   }
 }
 

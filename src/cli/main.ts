@@ -29,7 +29,9 @@ function program(io: Io, setCode: (code: number) => void): Command {
     .description('read every host and show what apply would change; changes nothing')
     .addOption(config())
     .option('--out <file>', 'save the plan for `zfsync apply <file>`')
-    .option('--json', 'print the plan as a versioned JSON document')
+    .option('--json', 'print the plan as a versioned JSON document (same as --format json)')
+    .option('--format <format>', 'text, json or markdown (a summary table and one table per pair, for a pull request comment)')
+    .option('--quiet', 'print only errors and the summary line')
     .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes or conflicts')
     .option('--no-color', 'no colours (also NO_COLOR, or when stdout is not a terminal)')
     .action(async (o) => setCode(await planCommand(io, o)));
@@ -42,13 +44,15 @@ function program(io: Io, setCode: (code: number) => void): Command {
     .option('--dry-run', 'print every command in order and run none that change anything')
     .option('--parallelism <n>', 'how many host pairs may stream at once (one stream per target pool)', '2')
     .option('--json', 'events as JSON lines')
+    .option('--quiet', 'print only errors and the summary lines')
     .option('--no-color', 'no colours')
     .action(async (file: string | undefined, o) => setCode(await applyCommand(io, file, o)));
 
   p.command('show')
     .description('render a saved plan')
     .argument('<plan-file>')
-    .option('--json', 'print the document as JSON')
+    .option('--json', 'print the document as JSON (same as --format json)')
+    .option('--format <format>', 'text, json or markdown')
     .option('--no-color', 'no colours')
     .action(async (file: string, o) => setCode(await showCommand(io, file, o)));
 

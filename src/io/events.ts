@@ -6,8 +6,12 @@ export type ZfsyncEvent =
   /** A host that could not be connected to or read: what needs it becomes a conflict. */
   | { type: 'host-failed'; host: string; error: string }
   | { type: 'action-start'; action: Action }
-  /** A command about to run (all commands under --dry-run, which runs none of them). */
-  | { type: 'command'; id: string; host: string; command: string }
+  /**
+   * A command about to run (all commands under --dry-run, which runs none of them): `command` as
+   * a person would type it; `argv` (one command) or `pipeline` (each stage with its host, in
+   * stream order) as zfsync hands it to the host, before `sudo -n` is put in front of zfs.
+   */
+  | { type: 'command'; id: string; host: string; command: string; argv?: string[]; pipeline?: { host: string; argv: string[] }[] }
   | { type: 'action-progress'; id: string; bytes: number; expectedBytes?: number; bytesPerSecond: number }
   | { type: 'action-done'; id: string; ms: number; bytes?: number }
   | { type: 'action-failed'; id: string; error: string }

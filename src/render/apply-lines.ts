@@ -44,13 +44,26 @@ export function progressText(bytes: number, bytesPerSecond: number, expected?: n
   return `${formatBytes(bytes)}, ${rate}`;
 }
 
-export function lineReporter(write: (line: string) => void, opts: { dryRun: boolean }): Emit {
+export interface LineOptions {
+  dryRun: boolean;
+  /** Only failures and the summary. */
+  quiet?: boolean;
+  /** Prefix for every line (a timestamp, for logs); dry runs print commands bare. */
+  stamp?: () => string;
+}
+
+const QUIET_SHOWS = new Set<ZfsyncEvent['type']>(['action-failed', 'apply-done']);
+
+export function lineReporter(writeLine: (line: string) => void, opts: LineOptions): Emit {
   const titles = new Map<string, string>();
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+  const stamp = opts.dryRun ? undefined : opts.stamp;
+  const write = stamp ? (line: string) => writeLine(`${stamp()} ${line}`) : writeLine;
   return (e: ZfsyncEvent) => {
+    if (e.type === 'action-start') titles.set(e.action.id, actionTitle(e.action));
+    if (opts.quiet && !QUIET_SHOWS.has(e.type)) return;
     switch (e.type) {
       case 'action-start':
-        titles.set(e.action.id, actionTitle(e.action));
         write(`[${e.action.id}] ${opts.dryRun ? 'would ' : ''}${actionTitle(e.action)}`);
         break;
       case 'command':

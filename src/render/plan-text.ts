@@ -11,7 +11,8 @@ export interface TextOptions {
 
 const SYMBOL: Record<string, string> = { snapshot: '+', create: '+', full: '+', incremental: '~', rollback: '-/+', conflict: '!' };
 
-function head(a: Action): { symbol: string; verb: string; subject: string; detail: string } {
+/** What one line of the plan says about an action; every renderer (text, markdown) starts from it. */
+export function actionHead(a: Action): { symbol: string; verb: string; subject: string; detail: string } {
   switch (a.kind) {
     case 'snapshot': {
       const calls = a.commands.length === 1 && a.commands[0]!.recursive ? `zfs snapshot -r ${a.commands[0]!.datasets[0]}` : plural(a.commands.length, 'zfs call');
@@ -81,13 +82,13 @@ function colorFor(c: ChalkInstance, a: Action): (s: string) => string {
 
 /** `a4 send full local: tank/vm @s1 => backup/tank/vm`: one action in a line, escaped. */
 export function actionLabel(a: Action): string {
-  const h = head(a);
+  const h = actionHead(a);
   return esc(`${a.id} ${h.verb} ${h.subject}`);
 }
 
 /** Every text in the lines comes from the plan, which may come from a file: all of it is escaped. */
 export function renderAction(a: Action, c: ChalkInstance): string[] {
-  const h = head(a);
+  const h = actionHead(a);
   const paint = colorFor(c, a);
   const lines = [`${paint(h.symbol.padStart(5))} ${paint(h.verb.padEnd(16))} ${esc(h.subject)}${h.detail ? c.dim(`  (${esc(h.detail)})`) : ''}`];
   const indent = ' '.repeat(23);
@@ -134,18 +135,23 @@ export function summaryLine(s: PlanSummary): string {
   return `Plan: ${parts.join(', ')}.`;
 }
 
-export function renderPlanText(plan: Plan, opts: TextOptions): string {
-  const c = new Chalk({ level: opts.color ? 1 : 0 });
-  const out: string[] = [];
+/** Actions by heading: `source <name>` for source-level ones, the pair (`from -> to`) for the rest; plan order within each. */
+export function groupActions(actions: readonly Action[]): Map<string, Action[]> {
   const groups = new Map<string, Action[]>();
-  for (const a of plan.actions) {
+  for (const a of actions) {
     const source = a.kind === 'snapshot' || a.kind === 'conflict' ? a.source : undefined;
     const key = source !== undefined ? `source ${source}` : (a.pair ?? '');
     let list = groups.get(key);
     if (!list) groups.set(key, (list = []));
     list.push(a);
   }
-  for (const [key, actions] of groups) {
+  return groups;
+}
+
+export function renderPlanText(plan: Plan, opts: TextOptions): string {
+  const c = new Chalk({ level: opts.color ? 1 : 0 });
+  const out: string[] = [];
+  for (const [key, actions] of groupActions(plan.actions)) {
     out.push(c.bold(esc(key)));
     for (const a of actions) out.push(...renderAction(a, c));
     out.push('');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { SpecError } from '../../src/errors.js';
 import { durationProblem } from '../../src/spec/duration.js';
 import { globPatternProblem } from '../../src/spec/glob.js';
@@ -439,6 +439,7 @@ describe('parseSpec: YAML errors', () => {
 
 describe('loadSpec', () => {
   const dir = mkdtempSync(join(tmpdir(), 'zfsync-spec-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reads the file and hashes its bytes', async () => {
     const file = join(dir, 'ok.yaml');

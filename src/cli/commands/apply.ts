@@ -5,7 +5,7 @@ import { readPlanFile } from '../../plan/document.js';
 import { verifySavedPlan } from '../../plan/verify-saved.js';
 import { lineReporter } from '../../render/apply-lines.js';
 import { listrReporter } from '../../render/apply-listr.js';
-import { renderPlanText } from '../../render/plan-text.js';
+import { renderPlanText, summaryLine } from '../../render/plan-text.js';
 import type { Plan } from '../../types.js';
 import { err, out, useColor, type Io } from '../io.js';
 import { confirm } from '../prompt.js';
@@ -19,7 +19,11 @@ export interface ApplyFlags {
   json?: boolean;
   color?: boolean;
   parallelism?: string;
+  quiet?: boolean;
 }
+
+/** Seconds-precision UTC time for log lines: `2026-12-01T22:30:05Z`. */
+export const logStamp = (io: Io) => (): string => io.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function parallelismOf(flag: string | undefined): number {
   const n = Number(flag ?? '2');
@@ -32,11 +36,13 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
   const parallelism = parallelismOf(flags.parallelism);
   const saved = planFile !== undefined ? await readPlanFile(planFile) : undefined;
   const json = flags.json === true;
-  const jsonEmit: Emit = (e) => out(io, JSON.stringify(e));
+  const quiet = flags.quiet === true;
+  if (quiet && json) throw new UsageError('--quiet and --json contradict each other');
+  const jsonEmit: Emit = (e) => out(io, JSON.stringify({ time: io.now().toISOString(), ...e }));
   const session = await openSession(flags.config, (e) => {
     if (json) jsonEmit(e);
     else {
-      const line = hostLine(e);
+      const line = hostLine(e, quiet);
       if (line) err(io, line);
     }
   }, io.signal);
@@ -47,7 +53,7 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
       toRun = await verifySavedPlan({ saved, file: planFile!, spec: session.spec, state: session.state, now: io.now(), freshPlan: () => planSession(session, io.now()) });
     } else {
       toRun = await planSession(session, io.now());
-      if (!json) out(io, renderPlanText(toRun, { color }));
+      if (!json) out(io, quiet ? summaryLine(toRun.summary) : renderPlanText(toRun, { color }));
       if (toRun.actions.length === 0) return 0;
       if (toRun.actions.every((a) => a.kind === 'conflict')) {
         if (!json) err(io, 'Nothing to apply: every change is blocked by a conflict.');
@@ -65,14 +71,14 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
       if (hs) hosts.set(name, { runner, zfs: session.spec.hosts[name]!.zfs, capabilities: hs.capabilities });
     }
     const dryRun = flags.dryRun === true;
-    const interactive = !json && !dryRun && io.stdout.isTTY === true && io.stdout === process.stdout;
+    const interactive = !json && !dryRun && !quiet && io.stdout.isTTY === true && io.stdout === process.stdout;
     let result;
     if (interactive) {
       const r = listrReporter(toRun.actions, parallelism);
       [, result] = await Promise.all([r.run(), applyPlan(toRun, hosts, { dryRun, emit: r.emit, parallelism, signal: io.signal })]);
       out(io, r.summary(result));
     } else {
-      const emit = json ? jsonEmit : lineReporter((line) => out(io, line), { dryRun });
+      const emit = json ? jsonEmit : lineReporter((line) => out(io, line), { dryRun, quiet, stamp: logStamp(io) });
       result = await applyPlan(toRun, hosts, { dryRun, emit, parallelism, signal: io.signal });
     }
     return result.failed.length > 0 || result.conflicts > 0 || unreachable(session) ? 1 : 0;

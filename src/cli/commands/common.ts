@@ -1,8 +1,8 @@
 import type { ZfsyncEvent } from '../../io/events.js';
 
-/** The line a human sees on stderr for a host event; undefined for other events. */
-export function hostLine(e: ZfsyncEvent): string | undefined {
-  if (e.type === 'host-read') return hostReadLine(e);
+/** The line a human sees on stderr for a host event; undefined for other events (and, when quiet, for all but errors). */
+export function hostLine(e: ZfsyncEvent, quiet = false): string | undefined {
+  if (e.type === 'host-read') return quiet ? undefined : hostReadLine(e);
   if (e.type === 'host-failed') return `Error: ${e.error}`;
   return undefined;
 }
