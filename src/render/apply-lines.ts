@@ -52,7 +52,7 @@ export interface LineOptions {
   stamp?: () => string;
 }
 
-const QUIET_SHOWS = new Set<ZfsyncEvent['type']>(['action-failed', 'apply-done']);
+const QUIET_SHOWS = new Set<ZfsyncEvent['type']>(['action-failed', 'apply-done', 'apply-interrupted']);
 
 export function lineReporter(writeLine: (line: string) => void, opts: LineOptions): Emit {
   const titles = new Map<string, string>();
