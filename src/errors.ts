@@ -65,3 +65,8 @@ export class HostError extends ZfsyncError {
 export class AbortedError extends ZfsyncError {
   override name = 'AbortedError';
 }
+
+/** A lock another apply holds (past --lock-timeout), or one that cannot be taken or removed. */
+export class LockError extends ZfsyncError {
+  override name = 'LockError';
+}

@@ -3,7 +3,9 @@ import { AbortedError, StalePlanError, UsageError } from '../../errors.js';
 import { applyPlan, type ApplyHost } from '../../apply/executor.js';
 import type { Emit } from '../../io/events.js';
 import { readPlanFile } from '../../plan/document.js';
-import { applySummary, lineReporter } from '../../render/apply-lines.js';
+import { PlanLocks } from '../../lock/plan-lock-set.js';
+import { parseLockTimeout } from '../../lock/timeout.js';
+import { applySummary, lineReporter, lockLine } from '../../render/apply-lines.js';
 import { listrReporter } from '../../render/apply-listr.js';
 import { renderPlanText } from '../../render/plan-text.js';
 import { changedFingerprints, fingerprints } from '../../state/fingerprint.js';
@@ -20,6 +22,7 @@ export interface ApplyFlags {
   json?: boolean;
   color?: boolean;
   parallelism?: string;
+  lockTimeout?: string;
 }
 
 function parallelismOf(flag: string | undefined): number {
@@ -31,6 +34,7 @@ function parallelismOf(flag: string | undefined): number {
 export async function applyCommand(io: Io, planFile: string | undefined, flags: ApplyFlags): Promise<number> {
   if (planFile !== undefined && planFile.trim() === '') throw new UsageError('the plan file name is empty');
   const parallelism = parallelismOf(flags.parallelism);
+  const lockTimeoutMs = parseLockTimeout(flags.lockTimeout);
   const saved = planFile !== undefined ? await readPlanFile(planFile) : undefined;
   const json = flags.json === true;
   const jsonEmit: Emit = (e) => out(io, JSON.stringify(e));
@@ -41,14 +45,23 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
       if (line) err(io, line);
     }
   });
+  // --dry-run changes nothing, so it takes no lock.
+  const locks = flags.dryRun ? undefined : new PlanLocks(session, { timeoutMs: lockTimeoutMs, emit: json ? jsonEmit : (e) => err(io, lockLine(e) ?? e.type) });
   try {
     const color = useColor(io, flags.color);
     let toRun: Plan;
     if (saved) {
       await assertFresh(session, saved, io);
+      // The state read again under the locks must still be the one the plan was made from.
+      if (await locks?.lockFor(saved.plan)) await assertFresh(session, saved, io);
       toRun = saved.plan;
     } else {
       toRun = await planSession(session, io.now());
+      // Planned again whenever the state read under the locks differs (another apply ran meanwhile).
+      while (await locks?.lockFor(toRun)) {
+        if (!json) err(io, 'The state changed since it was read (another apply ran meanwhile): planning again.');
+        toRun = await planSession(session, io.now());
+      }
       if (!json) out(io, renderPlanText(toRun, { color }));
       if (toRun.actions.length === 0) return 0;
       if (toRun.actions.every((a) => a.kind === 'conflict')) {
@@ -79,6 +92,7 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
     }
     return result.failed.length > 0 || result.conflicts > 0 || unreachable(session) ? 1 : 0;
   } finally {
+    await locks?.release();
     await session.close();
   }
 }
