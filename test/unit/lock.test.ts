@@ -8,8 +8,11 @@ import { locksForPlan } from '../../src/lock/plan-locks.js';
 import { formatRecord, lockName, newLockId, LOCK_ID, parseRecord, type LockRecord } from '../../src/lock/record.js';
 import { holdArgs, holdOutcome, parseListing } from '../../src/lock/script.js';
 import { parseLockTimeout } from '../../src/lock/timeout.js';
+import { permissionNeeds } from '../../src/permissions/needs.js';
+import { renderPermissionsText } from '../../src/permissions/render.js';
 import { plan } from '../../src/plan/planner.js';
 import { parseSpec } from '../../src/spec/load.js';
+import { zfsync } from '../helpers/cli.js';
 import { HostBuilder, stateOf } from '../helpers/state-builder.js';
 
 const HOLDER: LockRecord = {
@@ -116,6 +119,11 @@ describe('lock: --lock-timeout', () => {
     assert.equal(parseLockTimeout('5m'), 300_000);
     assert.equal(parseLockTimeout('1h30m'), 5_400_000);
   });
+  it('apply refuses a bad one with one line and exit 1, before reading the spec', async () => {
+    const r = await zfsync(['apply', '-c', '/nonexistent/zfsync.yaml', '--lock-timeout', '10']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, "Error: --lock-timeout must be a duration like 30s, 5m or 1h30m, or 0 to fail at once, not '10'\n");
+  });
   it('refuses anything else with one line naming the value', () => {
     for (const bad of ['5', '-1s', 'soon', '1.5m', '']) {
       assert.throws(() => parseLockTimeout(bad), (e: unknown) => e instanceof UsageError && e.message === `--lock-timeout must be a duration like 30s, 5m or 1h30m, or 0 to fail at once, not '${bad}'`);
@@ -162,5 +170,13 @@ replicate:
 
   it('needs no lock for a plan with nothing to do', () => {
     assert.deepEqual(locksForPlan(spec, { actions: [], notes: [], summary: plan(spec, stateOf(local, nas), NOW).summary }), []);
+  });
+});
+
+describe('lock: zfsync permissions', () => {
+  it('says that locking needs flock(1) and no permission', () => {
+    const spec = parseSpec('version: 1\nsources:\n  vms: { datasets: [tank/vm] }\ntargets:\n  bk: { dataset: backup/pve }\nreplicate:\n  - { from: vms, to: bk }\n', 'zfsync.yaml');
+    const text = renderPermissionsText('zfsync.yaml', permissionNeeds(spec, { localUser: 'backup' }));
+    assert.match(text, /^- apply locks what it writes with flock\(1\) \(util-linux; FreeBSD: the sysutils\/flock port\) on files in\n {2}\/run\/lock, which every user may write: it needs no permission, only flock on each host it writes to\.$/m);
   });
 });
