@@ -75,10 +75,11 @@ export class PlanLocks {
     return changedFingerprints(fingerprints(this.session.spec, before), fingerprints(this.session.spec, now)).length > 0;
   }
 
-  /** Takes those of `targets` not held yet, in the order given; true when it took any. */
+  /** Takes those of `targets` not held yet, in the order given, waiting --lock-timeout for all of them together; true when it took any. */
   async acquire(targets: readonly LockTarget[]): Promise<boolean> {
     const needed = targets.filter((t) => !this.held.has(keyOf(t)));
-    for (const t of needed) await this.take(t);
+    const deadline = Date.now() + this.opts.timeoutMs;
+    for (const t of needed) await this.take(t, deadline);
     return needed.length > 0;
   }
 
@@ -89,11 +90,10 @@ export class PlanLocks {
     await Promise.all(all.map((h) => h.lock.release()));
   }
 
-  private async take(t: LockTarget): Promise<void> {
+  private async take(t: LockTarget, deadline: number): Promise<void> {
     const runner = this.session.runners.get(t.host);
     if (!runner) throw new LockError(`cannot lock ${what(t)}: ${t.host} is not connected`);
     const started = Date.now();
-    const deadline = started + this.opts.timeoutMs;
     let announced: string | undefined;
     for (;;) {
       if (this.opts.signal?.aborted) throw new LockError(`interrupted while taking the lock on ${what(t)}`);
