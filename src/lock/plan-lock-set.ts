@@ -53,7 +53,7 @@ const pause = (ms: number, signal?: AbortSignal) =>
   });
 
 export class PlanLocks {
-  private readonly held = new Map<string, { target: LockTarget; lock: HeldLock; id: string }>();
+  private readonly held = new Map<string, HeldLock>();
   private releasing = false;
 
   constructor(
@@ -87,7 +87,7 @@ export class PlanLocks {
     this.releasing = true;
     const all = [...this.held.values()];
     this.held.clear();
-    await Promise.all(all.map((h) => h.lock.release()));
+    await Promise.all(all.map((h) => h.release()));
   }
 
   private async take(t: LockTarget, deadline: number): Promise<void> {
@@ -101,7 +101,7 @@ export class PlanLocks {
       const record = formatRecord({ id, ...t, controller: hostname(), controllerPid: process.pid, user: currentUser(), started: new Date().toISOString(), version: VERSION });
       const r = await tryLock(runner, t.dataset, record, this.opts.dirs);
       if (r.kind === 'locked') {
-        this.held.set(keyOf(t), { target: t, lock: r.held, id });
+        this.held.set(keyOf(t), r.held);
         if (r.stale || r.staleUnreadable) this.opts.emit({ type: 'lock-takeover', ...t, id, ...(r.stale ? { stale: r.stale } : {}) });
         this.opts.emit({ type: 'lock-acquired', ...t, id });
         void r.held.ended.then(() => {
