@@ -243,6 +243,7 @@ replicate:
 `,
   );
   const first = cli(t, ['apply', '-c', spec, '--auto-approve']);
+  const [, sourceId] = await first.waitFor('err', new RegExp(`^Locked source ${esc(src)}/vm on local \\(lock id (\\w+)\\)$`, 'm'));
   const [, id] = await first.waitFor('err', new RegExp(`^Locked target ${esc(dst)}/pve on nas \\(lock id (\\w+)\\)$`, 'm'));
   await first.waitFor('out', /^\[a\d+\]   \d/m); // bytes are flowing
 
@@ -269,4 +270,12 @@ replicate:
   await assert.rejects(readFile(infoFile(`${dst}/pve`)), { code: 'ENOENT' });
   const converged = await zfsync(['plan', '-c', spec, '--detailed-exitcode']);
   assert.equal(converged.code, 0, converged.stdout + converged.stderr);
+
+  // The source was snapshotted before the kill and needs no new snapshot, so its stale record
+  // is still there: force-unlock removes it without anything to end.
+  assert.equal(parseRecord(await readFile(infoFile(`${src}/vm`), 'utf8'))?.id, sourceId);
+  const unlocked = await zfsync(['force-unlock', sourceId!, '-c', spec]);
+  assert.equal(unlocked.code, 0, unlocked.stderr);
+  assert.match(unlocked.stdout, new RegExp(`^Removed the stale lock ${sourceId} on source ${esc(src)}/vm on local, taken by ${esc(ME)} pid ${first.pid} .*: its process had already ended\\.$`, 'm'));
+  await assert.rejects(readFile(infoFile(`${src}/vm`)), { code: 'ENOENT' });
 });
