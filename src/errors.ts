@@ -78,3 +78,8 @@ export class InterruptedError extends ZfsyncError {
     this.exitCode = 128 + (constants.signals[signal] ?? 0);
   }
 }
+
+/** A lock another apply holds (past --lock-timeout), or one that cannot be taken or removed. */
+export class LockError extends ZfsyncError {
+  override name = 'LockError';
+}

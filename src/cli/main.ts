@@ -4,6 +4,7 @@ import { InterruptedError, StalePlanError, ZfsyncError } from '../errors.js';
 import { killEveryChild } from '../host/process.js';
 import { VERSION } from '../version.js';
 import { applyCommand } from './commands/apply.js';
+import { forceUnlockCommand } from './commands/force-unlock.js';
 import { permissionsCommand } from './commands/permissions.js';
 import { planCommand } from './commands/plan.js';
 import { showCommand } from './commands/show.js';
@@ -43,10 +44,17 @@ function program(io: Io, setCode: (code: number) => void): Command {
     .option('--auto-approve', 'do not ask for confirmation')
     .option('--dry-run', 'print every command in order and run none that change anything')
     .option('--parallelism <n>', 'how many host pairs may stream at once (one stream per target pool)', '2')
+    .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for a lock another apply holds; 0 fails at once', '0')
     .option('--json', 'events as JSON lines')
     .option('--quiet', 'print only errors and the summary lines')
     .option('--no-color', 'no colours')
     .action(async (file: string | undefined, o) => setCode(await applyCommand(io, file, o)));
+
+  p.command('force-unlock')
+    .description('remove a lock an apply left behind (its id is in the "locked by" message); ends its holder process if it still runs')
+    .argument('<lock-id>')
+    .addOption(config())
+    .action(async (id: string, o: { config: string }) => setCode(await forceUnlockCommand(io, id, o)));
 
   p.command('show')
     .description('render a saved plan')

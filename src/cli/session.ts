@@ -26,11 +26,16 @@ export async function loadSupportedSpec(file: string): Promise<Spec> {
   return spec;
 }
 
-export async function openSession(specFile: string, emit: Emit, signal?: AbortSignal): Promise<Session> {
+/** Runs once the hosts are connected, before their state is read (apply takes its locks there). */
+export type BeforeRead = (spec: Spec, runners: ReadonlyMap<string, CommandRunner>) => Promise<void>;
+
+export async function openSession(specFile: string, emit: Emit, signal?: AbortSignal, beforeRead?: BeforeRead): Promise<Session> {
   const spec = await loadSupportedSpec(specFile);
   const started = performance.now();
   const { runners, unreachable } = await connectHosts(spec, rootsToRead(spec).keys());
   try {
+    signal?.throwIfAborted();
+    if (beforeRead) await beforeRead(spec, runners);
     signal?.throwIfAborted();
     const state = await readState(spec, runners);
     signal?.throwIfAborted();

@@ -1,5 +1,12 @@
 // The core never prints: it emits these typed events to an I/O layer (human, JSON, tests).
+import type { LockRecord, LockRole } from '../lock/record.js';
 import type { Action } from '../types.js';
+
+interface LockOf {
+  host: string;
+  dataset: string;
+  role: LockRole;
+}
 
 export type ZfsyncEvent =
   | { type: 'host-read'; host: string; capabilities: string; datasets: number; snapshots: number; ms: number }
@@ -18,8 +25,16 @@ export type ZfsyncEvent =
   | { type: 'action-skipped'; id: string; reason: string }
   /** A running action stopped because zfsync was interrupted. */
   | { type: 'action-interrupted'; id: string }
-  | { type: 'apply-done'; done: number; failed: number; skipped: number; conflicts: number; dryRun: boolean }
   /** Instead of apply-done when zfsync was interrupted: what was stopped and what never started (`signal`: SIGINT, ...). */
-  | { type: 'apply-interrupted'; signal: string; stopped: string[]; notStarted: string[]; done: number; failed: number; skipped: number; conflicts: number };
+  | { type: 'apply-interrupted'; signal: string; stopped: string[]; notStarted: string[]; done: number; failed: number; skipped: number; conflicts: number }
+  /** apply holds the lock on a target (or snapshotted source) root until it ends. */
+  | ({ type: 'lock-acquired'; id: string } & LockOf)
+  /** Another apply holds it; apply tries again until --lock-timeout. */
+  | ({ type: 'lock-waiting'; holder?: LockRecord; timeoutMs: number } & LockOf)
+  /** The lock was free but its record was left by an apply that ended without releasing it. */
+  | ({ type: 'lock-takeover'; id: string; stale?: LockRecord } & LockOf)
+  /** The holder process ended while apply ran (force-unlock, or it was killed on its host). */
+  | ({ type: 'lock-lost'; id: string } & LockOf)
+  | { type: 'apply-done'; done: number; failed: number; skipped: number; conflicts: number; dryRun: boolean };
 
 export type Emit = (event: ZfsyncEvent) => void;

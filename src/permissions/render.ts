@@ -84,6 +84,8 @@ export function renderPermissionsText(specFile: string, hosts: readonly HostNeed
   lines.push('  canmount=noauto) and creates parents with canmount=off.');
   lines.push('- zfs allow needs ZFS with delegation: OpenZFS, with the pool property delegation=on (pool version 8');
   lines.push('  or later). On older ZFS without it (zfs-fuse cannot run zfs allow at all), use the sudo rule.');
+  lines.push('- apply locks what it writes with flock(1) (util-linux; FreeBSD: the sysutils/flock port) on files in');
+  lines.push('  /run/lock, which every user may write: it needs no permission, only flock on each host it writes to.');
   return lines.join('\n') + '\n';
 }
 

@@ -2,6 +2,7 @@
 import { hostsOf } from './plan-text.js';
 import type { Emit, ZfsyncEvent } from '../io/events.js';
 import { formatBytes } from '../plan/format.js';
+import { takeoverMessage, waitingMessage, what } from '../lock/messages.js';
 import type { Action } from '../types.js';
 import { interruptedText } from './interrupted.js';
 
@@ -104,4 +105,20 @@ export function applySummary(e: Extract<ZfsyncEvent, { type: 'apply-done' }>): s
   const parts = [`${e.done} done`, `${e.failed} failed`, `${e.skipped} skipped`];
   if (e.conflicts) parts.push(`${e.conflicts} conflicts not applied`);
   return `Apply: ${parts.join(', ')}.`;
+}
+
+/** The stderr line of a lock event; undefined for other events. */
+export function lockLine(e: ZfsyncEvent): string | undefined {
+  switch (e.type) {
+    case 'lock-acquired':
+      return `Locked ${what(e)} (lock id ${e.id})`;
+    case 'lock-waiting':
+      return waitingMessage(e, e.holder, e.timeoutMs);
+    case 'lock-takeover':
+      return takeoverMessage(e, e.stale);
+    case 'lock-lost':
+      return `Warning: the lock on ${what(e)} (lock id ${e.id}) was removed while apply ran (force-unlock, or its process was killed there)`;
+    default:
+      return undefined;
+  }
 }

@@ -2,11 +2,15 @@ import { AbortedError, UsageError } from '../../errors.js';
 import { applyPlan, type ApplyHost } from '../../apply/executor.js';
 import type { Emit } from '../../io/events.js';
 import { readPlanFile } from '../../plan/document.js';
+import { PlanLocks } from '../../lock/plan-lock-set.js';
+import { locksForSpec } from '../../lock/plan-locks.js';
+import { parseLockTimeout } from '../../lock/timeout.js';
 import { verifySavedPlan } from '../../plan/verify-saved.js';
-import { lineReporter } from '../../render/apply-lines.js';
+import { lineReporter, lockLine } from '../../render/apply-lines.js';
 import { listrReporter } from '../../render/apply-listr.js';
 import { renderPlanText, summaryLine } from '../../render/plan-text.js';
-import type { Plan } from '../../types.js';
+import type { CommandRunner } from '../../host/runner.js';
+import type { Plan, Spec } from '../../types.js';
 import { err, out, useColor, type Io } from '../io.js';
 import { confirm } from '../prompt.js';
 import { openSession, planSession, type Session } from '../session.js';
@@ -20,6 +24,7 @@ export interface ApplyFlags {
   color?: boolean;
   parallelism?: string;
   quiet?: boolean;
+  lockTimeout?: string;
 }
 
 /** Seconds-precision UTC time for log lines: `2026-12-01T22:30:05Z`. */
@@ -34,18 +39,34 @@ function parallelismOf(flag: string | undefined): number {
 export async function applyCommand(io: Io, planFile: string | undefined, flags: ApplyFlags): Promise<number> {
   if (planFile !== undefined && planFile.trim() === '') throw new UsageError('the plan file name is empty');
   const parallelism = parallelismOf(flags.parallelism);
+  const lockTimeoutMs = parseLockTimeout(flags.lockTimeout);
   const saved = planFile !== undefined ? await readPlanFile(planFile) : undefined;
   const json = flags.json === true;
   const quiet = flags.quiet === true;
   if (quiet && json) throw new UsageError('--quiet and --json contradict each other');
   const jsonEmit: Emit = (e) => out(io, JSON.stringify({ time: io.now().toISOString(), ...e }));
+  const lockEmit: Emit = json ? jsonEmit : (e) => {
+    if (quiet && e.type === 'lock-acquired') return;
+    const line = lockLine(e);
+    if (line) err(io, line);
+  };
+  let locks: PlanLocks | undefined;
+  // Locks are taken before the state is read, so the plan is made from a state no other apply
+  // changes until this one ends. --dry-run changes nothing, so it takes none.
+  const takeLocks = async (spec: Spec, runners: ReadonlyMap<string, CommandRunner>): Promise<void> => {
+    locks = new PlanLocks({ spec, runners }, { timeoutMs: lockTimeoutMs, emit: lockEmit, signal: io.signal });
+    await locks.acquire(locksForSpec(spec, runners));
+  };
   const session = await openSession(flags.config, (e) => {
     if (json) jsonEmit(e);
     else {
       const line = hostLine(e, quiet);
       if (line) err(io, line);
     }
-  }, io.signal);
+  }, io.signal, flags.dryRun ? undefined : takeLocks).catch(async (e: unknown) => {
+    await locks?.release();
+    throw e;
+  });
   try {
     const color = useColor(io, flags.color);
     let toRun: Plan;
@@ -83,6 +104,7 @@ export async function applyCommand(io: Io, planFile: string | undefined, flags: 
     }
     return result.failed.length > 0 || result.conflicts > 0 || unreachable(session) ? 1 : 0;
   } finally {
+    await locks?.release();
     await session.close();
   }
 }
