@@ -10,10 +10,8 @@ import { holdArgs, holdOutcome, parseListing } from '../../src/lock/script.js';
 import { parseLockTimeout } from '../../src/lock/timeout.js';
 import { permissionNeeds } from '../../src/permissions/needs.js';
 import { renderPermissionsText } from '../../src/permissions/render.js';
-import { plan } from '../../src/plan/planner.js';
 import { parseSpec } from '../../src/spec/load.js';
 import { zfsync } from '../helpers/cli.js';
-import { HostBuilder, stateOf } from '../helpers/state-builder.js';
 
 const HOLDER: LockRecord = {
   id: '0123456789ab',
@@ -131,8 +129,7 @@ describe('lock: --lock-timeout', () => {
   });
 });
 
-describe('lock: which locks a plan needs', () => {
-  const NOW = new Date('2026-11-22T12:00:00Z');
+describe('lock: which locks an apply takes', () => {
   const spec = parseSpec(
     `version: 1
 hosts:
@@ -151,12 +148,6 @@ replicate:
 `,
     'zfsync.yaml',
   );
-  const local = new HostBuilder('local');
-  local.fs('tank/vm/vm1').fs('tank/ct/c1').fs('tank/idle/i1').fs('backup');
-  local.snap('tank/idle/i1', 's1');
-  const nas = new HostBuilder('nas');
-  nas.fs('off site');
-
   it('locks each target root and each root of a snapshotted source once, sorted by host then dataset', () => {
     assert.deepEqual(locksForSpec(spec, new Set(['local', 'nas'])), [
       { host: 'local', dataset: 'backup/pve', role: 'target' },
