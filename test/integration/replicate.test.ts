@@ -150,7 +150,7 @@ replicate:
   const applied = await zfsync(['apply', '-c', spec, '--auto-approve', '--json'], { now: T0 });
   assert.equal(applied.code, 0, applied.stdout + applied.stderr);
   const events = applied.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
-  assert.deepEqual(events.map((e) => e.type).filter((x) => x !== 'action-progress' && x !== 'command'), ['host-read', 'lock-acquired', 'action-start', 'action-done', 'apply-done']);
+  assert.deepEqual(events.map((e) => e.type).filter((x) => x !== 'action-progress' && x !== 'command'), ['lock-acquired', 'host-read', 'action-start', 'action-done', 'apply-done']);
   assert.deepEqual(await shortSnapshots(`${dst}/db`), await shortSnapshots(`${src}/db`));
   assert.equal(await getProp(`${dst}/db`, 'mounted'), 'no');
   assert.equal(await getProp(`${dst}/db`, 'zfsync:placeholder'), '-', 'the marker is cleared once data arrived');
