@@ -23,7 +23,13 @@ const PICK_DIR = `
 export const HOLD_SCRIPT = `zfsync_hold() {
   name=$1; shift${PICK_DIR}
   lock="$dir/$name.lock"; info="$dir/$name.info"
-  if [ -e "$lock" ]; then exec 9<"$lock"; else exec 9>>"$lock"; fi
+  if [ -e "$lock" ]; then
+    exec 9<"$lock"
+  else
+    # A new lock file names its dataset, so a person (or a test's cleanup) can tell what it is for.
+    exec 9>>"$lock"
+    for l in "$@"; do case $l in dataset=*) printf '%s\n' "$l" >&9;; esac; done
+  fi
   if ! flock -n 9; then echo "@@busy"; cat "$info" 2>/dev/null; exit 75; fi
   if [ -s "$info" ]; then echo "@@stale"; cat "$info"; fi
   tmp="$dir/.$name.$$"

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { LOCK_DIRS } from '../../src/lock/record.js';
 
 const ZFS_UP = fileURLToPath(new URL('../../scripts/zfs-up.sh', import.meta.url));
 // zfs and zpool live in /usr/sbin, which a non-login PATH may lack.
@@ -124,6 +125,29 @@ export async function releaseZfsLock(): Promise<void> {
   }
 }
 
+// ---- apply's lock files ---------------------------------------------------------------------
+
+/**
+ * Removes the lock files zfsync's applies left for datasets of these (destroyed) pools: a lock
+ * file names its dataset on its first line, and outlives every apply by design (removing a
+ * flock file another process may have open is unsafe), so without this every run would leave
+ * a few in /run/lock.
+ */
+export async function removeLockFiles(pools: readonly string[]): Promise<void> {
+  if (pools.length === 0) return;
+  for (const dir of LOCK_DIRS) {
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!/^zfsync-[0-9a-f]+\.lock$/.test(name)) continue;
+      const first = (await fs.readFile(path.join(dir, name), 'utf8').catch(() => '')).split('\n')[0] ?? '';
+      const dataset = first.startsWith('dataset=') ? first.slice('dataset='.length) : undefined;
+      if (dataset === undefined || !pools.some((p) => dataset === p || dataset.startsWith(`${p}/`))) continue;
+      const base = path.join(dir, name.slice(0, -'.lock'.length));
+      await Promise.all([fs.rm(`${base}.lock`, { force: true }), fs.rm(`${base}.info`, { force: true })]);
+    }
+  }
+}
+
 // ---- pools --------------------------------------------------------------------------------
 
 let poolCounter = 0;
@@ -150,6 +174,7 @@ export async function makePools<L extends string>(t: TestContext, labels: readon
       await retryBusy(() => zpool(['destroy', '-f', pool]), 20).catch((e: unknown) => errors.push(String(e)));
     }
     if (errors.length === 0) await fs.rm(dir, { recursive: true, force: true }); // else keep the pool files
+    await removeLockFiles(created);
     await releaseZfsLock();
     if (errors.length > 0) throw new Error(`pool cleanup failed (files kept in ${dir}): ${errors.join('; ')}`);
   });

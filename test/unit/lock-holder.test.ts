@@ -45,6 +45,8 @@ describe('lock holder on this machine', () => {
     const onDisk = parseRecord(await readFile(info, 'utf8'))!;
     assert.equal(onDisk.dataset, DATASET);
     assert.ok(onDisk.holderPid && alive(onDisk.holderPid), 'the holder shell is alive');
+    const lockFile = path.join(dir, `${lockName(DATASET)}.lock`);
+    assert.equal(await readFile(lockFile, 'utf8'), `dataset=${DATASET}\n`, 'a new lock file names its dataset');
 
     const second = await tryLock(runner, DATASET, record('bbbbbbbbbbbb'), [dir]);
     assert.equal(second.kind, 'busy');
