@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { specFile, zfsync } from '../helpers/cli.js';
 import { sshHost } from '../helpers/ssh-spec.js';
 import { requireSshd, startSshd } from '../helpers/sshd.js';
-import { createDatasets, listSnapshots, makePools, requireZfs, zfs } from '../helpers/zfs.js';
+import { createDatasets, listSnapshots, makePools, removeLockFiles, requireZfs, zfs } from '../helpers/zfs.js';
 
 const T0 = new Date('2026-11-22T10:00:00Z');
 
@@ -17,6 +17,7 @@ test('missing roots are conflicts of their own pairs; the read is two sessions p
   await createDatasets([...leaves, `${src}/elsewhere`]);
   await zfs(['snapshot', '-r', `${src}/vm@before`]);
   const noPool = `nopool${process.pid}`;
+  t.after(() => removeLockFiles([noPool])); // apply locks the target root whether or not its pool exists
   const { spec } = await specFile(
     t,
     `version: 1
