@@ -34,6 +34,11 @@ cleanup() {
       if zpool list "$p" >/dev/null 2>&1; then retry zpool destroy -f "$p" || echo "demo: could not destroy pool $p" >&2; fi
     done
     rm -rf "$TMP"
+    # apply's lock files (they name their dataset on the first line) outlive it by design.
+    for f in /run/lock/zfsync-*.lock /var/lock/zfsync-*.lock /tmp/zfsync-*.lock; do
+      [[ -f $f ]] || continue
+      case $(head -n 1 "$f") in "dataset=$SRC"|"dataset=$SRC/"*|"dataset=$DST"|"dataset=$DST/"*) rm -f "$f" "${f%.lock}.info" ;; esac
+    done
   fi
   exit "$rc"
 }
