@@ -196,6 +196,8 @@ export interface HostState {
   /** Roots (and target ancestors) that do not exist. */
   missing: string[];
   datasets: Map<string, Dataset>;
+  /** Selection property (`sources.*.property`) -> dataset -> value, only where the dataset sets it itself. */
+  properties?: Map<string, Map<string, string>>;
 }
 
 export interface State {

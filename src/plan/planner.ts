@@ -3,7 +3,7 @@ import { targetDatasetFor } from '../spec/mapping.js';
 import type { Action, Dataset, HostState, Plan, ReceiveOptions, SendAction, SendTransport, Spec, State } from '../types.js';
 import { transportFor } from './transport.js';
 import { diffPair, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
-import { compareDatasetNames, selectDatasets } from './select.js';
+import { compareDatasetNames, selectDatasets, SnapshotClaims } from './select.js';
 import { snapshotName } from './snapshot-names.js';
 import { snapshotCommands, snapshotDue } from './snapshots.js';
 import { summarize } from './summary.js';
@@ -51,6 +51,7 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
   const selections = new Map<string, string[]>();
   const taken = new Map<string, { name: string; actionId: string }>();
   const down = state.unreachable ?? {};
+  const claims = new SnapshotClaims();
   for (const source of Object.values(spec.sources)) {
     if (down[source.host] !== undefined) {
       b.add(unreachableConflict(down, source.host, source.datasets.join(', ') || `sources.${source.name}`, { source: source.name }));
@@ -59,6 +60,7 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
     const hs = hostState(state, source.host);
     const sel = selectDatasets(source, hs);
     selections.set(source.name, sel.datasets);
+    b.notes.push(...sel.notes);
     for (const root of sel.missingRoots) {
       b.add({
         kind: 'conflict',
@@ -70,6 +72,20 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
         resolution: `create it, or fix sources.${source.name}.datasets (nothing is destroyed on any target meanwhile)`,
         dependsOn: [],
       });
+    }
+    const clash = source.snapshotEvery !== undefined ? claims.claim(source, sel.datasets) : undefined;
+    if (clash) {
+      b.add({
+        kind: 'conflict',
+        source: source.name,
+        host: source.host,
+        dataset: clash.dataset,
+        reason: 'selected by two snapshotting sources',
+        message: `${clash.dataset} is selected by sources ${clash.by} and ${source.name}, which both take snapshots`,
+        resolution: `${source.name} takes no snapshots until only one of them selects it (change ${source.property ?? 'the datasets'} or add an exclude)`,
+        dependsOn: [],
+      });
+      continue;
     }
     const datasets = sel.datasets.map((n) => hs.datasets.get(n)!);
     const due = snapshotDue(source, spec.snapshots.prefix, datasets, nowSec);

@@ -1,4 +1,4 @@
-// Which datasets of a host a source selects.
+// Which datasets of a host a source selects: by the roots it names, or by a user property.
 import { compileGlob } from '../spec/glob.js';
 import { isWithin } from '../spec/mapping.js';
 import type { HostState, SourceSpec } from '../types.js';
@@ -8,28 +8,75 @@ export interface Selection {
   datasets: string[];
   /** Roots named in the spec that do not exist on the host. */
   missingRoots: string[];
+  /** Warnings for the plan's notes (an exclude that matches nothing, a property value that means nothing). */
+  notes: string[];
 }
+
+/** The values a selection property can have; any other selects nothing (and is noted). */
+const MEANINGFUL = new Set(['true', 'false', 'child', 'parent']);
 
 export function selectDatasets(source: SourceSpec, host: HostState): Selection {
   const excluded = source.exclude.map(compileGlob);
   const isExcluded = (name: string) => excluded.some((m) => m(name));
   const picked = new Set<string>();
   const missingRoots: string[] = [];
+  const notes: string[] = [];
+  const candidates = source.property !== undefined ? [...host.datasets.keys()] : rootCandidates(source, host, missingRoots);
+  const chosen = source.property !== undefined ? byProperty(source, host, candidates, notes) : candidates;
+  for (const name of chosen) if (!isExcluded(name)) picked.add(name);
+  if (missingRoots.length === 0) {
+    excluded.forEach((matches, i) => {
+      if (!candidates.some(matches)) {
+        notes.push(`sources.${source.name}.exclude[${i}] '${source.exclude[i]}' matches no dataset on ${source.host}`);
+      }
+    });
+  }
+  return { datasets: [...picked].sort(compareDatasetNames), missingRoots, notes };
+}
+
+/** The datasets under the source's roots (the roots alone when not recursive). */
+function rootCandidates(source: SourceSpec, host: HostState, missingRoots: string[]): string[] {
+  const out: string[] = [];
   for (const root of source.datasets) {
     if (!host.datasets.has(root)) {
       missingRoots.push(root);
       continue;
     }
     if (!source.recursive) {
-      if (!isExcluded(root)) picked.add(root);
+      out.push(root);
       continue;
     }
-    for (const name of host.datasets.keys()) {
-      if (isWithin(name, root) && !isExcluded(name)) picked.add(name);
+    for (const name of host.datasets.keys()) if (isWithin(name, root)) out.push(name);
+  }
+  return out;
+}
+
+/**
+ * zfs_autobackup's rules: a dataset takes the value of the nearest dataset (itself or an
+ * ancestor) that sets the property. `true` selects it; `false` does not; `child` selects it
+ * only when inherited (the setter's descendants); `parent` only where it is set (the setter).
+ */
+function byProperty(source: SourceSpec, host: HostState, names: readonly string[], notes: string[]): string[] {
+  const set = host.properties?.get(source.property!) ?? new Map<string, string>();
+  for (const [name, value] of [...set].sort(([a], [b]) => compareDatasetNames(a, b))) {
+    if (!MEANINGFUL.has(value)) {
+      notes.push(`sources.${source.name}: ${name} has ${source.property}=${value}, which selects nothing (use true, false, child or parent)`);
     }
   }
-  return { datasets: [...picked].sort(compareDatasetNames), missingRoots };
+  const out: string[] = [];
+  for (const name of names) {
+    const own = set.get(name);
+    let value = own;
+    for (let p = parentOf(name); value === undefined && p !== undefined; p = parentOf(p)) value = set.get(p);
+    if (value === 'true' || (value === 'child' && own === undefined) || (value === 'parent' && own !== undefined)) out.push(name);
+  }
+  return out;
 }
+
+const parentOf = (name: string): string | undefined => {
+  const i = name.lastIndexOf('/');
+  return i < 0 ? undefined : name.slice(0, i);
+};
 
 /** Orders by path components so that every parent sorts before its children. */
 export function compareDatasetNames(a: string, b: string): number {
@@ -40,4 +87,24 @@ export function compareDatasetNames(a: string, b: string): number {
     if (pa[i] !== pb[i]) return pa[i]! < pb[i]! ? -1 : 1;
   }
   return pa.length - pb.length;
+}
+
+/**
+ * Which snapshotting source selected each dataset first, per host: two sources snapshotting one
+ * dataset under the same name would make the second `zfs snapshot` fail half done. For sources
+ * naming datasets the spec check refuses that; with property selection only the state shows it.
+ */
+export class SnapshotClaims {
+  private readonly owners = new Map<string, string>();
+
+  /** Claims `datasets` for `source` unless an earlier source has one: then that dataset and source. */
+  claim(source: SourceSpec, datasets: readonly string[]): { dataset: string; by: string } | undefined {
+    const key = (d: string) => `${source.host}\0${d}`; // NUL never occurs in a name
+    for (const d of datasets) {
+      const by = this.owners.get(key(d));
+      if (by !== undefined) return { dataset: d, by };
+    }
+    for (const d of datasets) this.owners.set(key(d), source.name);
+    return undefined;
+  }
 }

@@ -142,7 +142,6 @@ export function normalise(raw: RawSpec, file: string, hash: string, at: SpecLoca
 function unsupportedUses(raw: RawSpec, at: SpecLocator): UnsupportedUse[] {
   const paths: SpecPath[] = [];
   for (const [name, s] of Object.entries(raw.sources)) {
-    if (s.property !== undefined) paths.push(['sources', name, 'property']);
     if (s.retention !== undefined) paths.push(['sources', name, 'retention']);
   }
   for (const [name, t] of Object.entries(raw.targets)) {

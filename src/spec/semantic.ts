@@ -30,6 +30,7 @@ export function semanticProblems(
     checkRootsWithinPair(pair, index, source, target, report);
   }
   checkPairsOverlap(pairs, report);
+  checkSnapshotOverlap(spec, at, report);
   return problems;
 }
 
@@ -192,4 +193,33 @@ function sharedTarget(outer: ResolvedPair, inner: ResolvedPair): string | undefi
     }
   }
   return undefined;
+}
+
+/**
+ * Two snapshotting sources of one host must not select the same dataset: both would run
+ * `zfs snapshot` on it under the same name and the second would fail half done. (Sources
+ * selecting by property are checked by the planner, once the state shows what they select.)
+ */
+function checkSnapshotOverlap(spec: Spec, at: SpecLocator, report: Report): void {
+  const sources = Object.values(spec.sources).filter((s) => s.snapshotEvery !== undefined && s.datasets.length > 0);
+  sources.forEach((a, i) => {
+    const inA = selects(a);
+    for (const b of sources.slice(i + 1)) {
+      if (a.host !== b.host) continue;
+      const inB = selects(b);
+      b.datasets.forEach((rb, j) => {
+        const ia = a.datasets.findIndex((ra) => {
+          const shared = isWithin(ra, rb) ? ra : isWithin(rb, ra) ? rb : undefined;
+          return shared !== undefined && inA(shared) && inB(shared);
+        });
+        if (ia < 0) return;
+        const ra = a.datasets[ia]!;
+        const pa = at.value(['sources', a.name, 'datasets', ia]);
+        report(
+          ['sources', b.name, 'datasets', j],
+          `${rb} overlaps ${ra} of source '${a.name}' (${pa.file}:${pa.line}:${pa.col}); both take snapshots, so both would snapshot ${isWithin(ra, rb) ? ra : rb} under one name: exclude it from one of them`,
+        );
+      });
+    }
+  });
 }

@@ -1,10 +1,11 @@
 // What each host's state read lists: the roots the spec names, not whole pools, so that the
-// read grows with the selection. Sources: their roots (with descendants unless not recursive).
+// read grows with the selection. Sources: their roots (with descendants unless not recursive);
+// a source selecting by property may find it set anywhere, so its host lists every dataset.
 // Targets: the target root's subtree, and each ancestor on its own (the plan creates missing
 // parents and must know which exist, down to whether the pool does).
 import { isWithin } from '../spec/mapping.js';
 import type { Spec } from '../types.js';
-import type { ListDepth, ListRoot } from '../zfs/state-read.js';
+import { ALL_DATASETS, type ListDepth, type ListRoot } from '../zfs/state-read.js';
 
 const RANK: Record<ListDepth, number> = { self: 0, children: 1, tree: 2 };
 
@@ -21,6 +22,7 @@ const parentOf = (name: string): string | undefined => {
 
 /** Whether listing `by` already yields everything listing `root` would. */
 function covers(by: ListRoot, root: ListRoot): boolean {
+  if (by.name === ALL_DATASETS && by.depth === 'tree') return true;
   if (by.depth === 'tree') return isWithin(root.name, by.name);
   if (by.depth === 'children') return root.depth === 'self' ? root.name === by.name || parentOf(root.name) === by.name : root.depth === 'children' && root.name === by.name;
   return root.depth === 'self' && root.name === by.name;
@@ -47,6 +49,7 @@ export function rootsToRead(spec: Spec): Map<string, ListRoot[]> {
   };
   for (const src of Object.values(spec.sources)) {
     for (const d of src.datasets) add(src.host, { name: d, depth: src.recursive ? 'tree' : 'children' });
+    if (src.property !== undefined) add(src.host, { name: ALL_DATASETS, depth: 'tree' });
   }
   for (const pair of spec.replicate) {
     const t = spec.targets[pair.to];
@@ -55,4 +58,16 @@ export function rootsToRead(spec: Spec): Map<string, ListRoot[]> {
     for (const a of ancestors(t.dataset)) add(t.host, { name: a, depth: 'self' });
   }
   return new Map([...raw].map(([host, roots]) => [host, mergeRoots(roots)]));
+}
+
+/** host -> the selection properties its state read gets, sorted. */
+export function propertiesToRead(spec: Spec): Map<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  for (const src of Object.values(spec.sources)) {
+    if (src.property === undefined) continue;
+    let set = out.get(src.host);
+    if (!set) out.set(src.host, (set = new Set()));
+    set.add(src.property);
+  }
+  return new Map([...out].map(([host, props]) => [host, [...props].sort()]));
 }

@@ -27,6 +27,18 @@ export interface ListRoot {
   depth: ListDepth;
 }
 
+/** The root name (with depth `tree`) that lists every dataset of the host: `zfs list -r` without names. */
+export const ALL_DATASETS = '';
+
+/**
+ * Where the selection properties are set: `zfs get -s local` prints only the datasets that set
+ * them (not the many that inherit), so the output stays small; inheritance is resolved from the
+ * dataset names (plan/select.ts). Without names it covers every pool of the host.
+ */
+const SELECTION_GET = ['get', '-H', '-s', 'local', '-r', '-o', 'name,property,value'];
+
+const isSelectionCall = (args: readonly string[]) => SELECTION_GET.every((a, i) => args[i] === a);
+
 /** The zfs arguments (after the zfs command) listing `names` to `depth`. */
 export function stateReadArgs(caps: Capabilities, depth: ListDepth, names: readonly string[]): string[] {
   const cols = stateColumns(caps);
@@ -38,13 +50,16 @@ export function stateReadArgs(caps: Capabilities, depth: ListDepth, names: reado
   return ['get', '-H', '-p', ...scope, '-o', 'name,property,value', cols.filter((c) => c !== 'name').join(','), ...names];
 }
 
-/** One zfs call per depth, in a fixed order. */
-export function stateReadCalls(caps: Capabilities, roots: readonly ListRoot[]): string[][] {
+/** One zfs call per depth, in a fixed order, then one for the selection properties (if any). */
+export function stateReadCalls(caps: Capabilities, roots: readonly ListRoot[], properties: readonly string[] = []): string[][] {
   const calls: string[][] = [];
   for (const depth of ['tree', 'children', 'self'] as const) {
-    const names = roots.filter((r) => r.depth === depth).map((r) => r.name);
-    if (names.length > 0) calls.push(stateReadArgs(caps, depth, names));
+    const at = roots.filter((r) => r.depth === depth);
+    if (at.length === 0) continue;
+    const whole = depth === 'tree' && at.some((r) => r.name === ALL_DATASETS);
+    calls.push(stateReadArgs(caps, depth, whole ? [] : at.map((r) => r.name)));
   }
+  if (properties.length > 0) calls.push([...SELECTION_GET, [...properties].sort().join(',')]);
   return calls;
 }
 
@@ -408,6 +423,8 @@ export function parseStateOutput(text: string, caps: Capabilities): Map<string, 
 
 export interface StateListing {
   datasets: Map<string, Dataset>;
+  /** Selection property -> dataset -> value, where the dataset sets it itself. */
+  properties: Map<string, Map<string, string>>;
   /** Names a call asked for that do not exist. */
   missing: string[];
   /** Any other error, one line each (`@@status` non-zero without a reason counts too). */
@@ -426,10 +443,15 @@ export class StateListingParser {
   private readonly missing: string[] = [];
   private readonly errors: string[] = [];
   private readonly reasons = new Map<number, number>();
+  private readonly properties = new Map<string, Map<string, string>>();
+  /** Index of the call whose output is arriving: calls end with their `@@status` line. */
+  private call = 0;
+  private readonly selectionCall: number;
   private complete = false;
 
   constructor(caps: Capabilities, private readonly calls: readonly string[][]) {
     this.parser = lineParser(caps);
+    this.selectionCall = calls.findIndex(isSelectionCall);
   }
 
   push(chunk: Buffer | string): void {
@@ -455,12 +477,28 @@ export class StateListingParser {
     const last = this.rest + this.decoder.end();
     this.rest = '';
     if (last) this.line(last, 0, last.length);
-    return { datasets: this.parser.finish(), missing: this.missing, errors: this.errors, complete: this.complete };
+    return { datasets: this.parser.finish(), properties: this.properties, missing: this.missing, errors: this.errors, complete: this.complete };
+  }
+
+  /** `name\tproperty\tvalue` of a dataset that sets a selection property (snapshots' own values do not count). */
+  private propertyLine(text: string): void {
+    const t1 = text.indexOf('\t');
+    const t2 = text.indexOf('\t', t1 + 1);
+    if (t1 < 0 || t2 < 0) return;
+    const name = text.slice(0, t1);
+    if (name.includes('@')) return;
+    const prop = text.slice(t1 + 1, t2);
+    let values = this.properties.get(prop);
+    if (!values) this.properties.set(prop, (values = new Map()));
+    values.set(name, text.slice(t2 + 1));
   }
 
   private line(chunk: string, start: number, end: number): void {
     // 64 is '@': zfs output lines begin with a dataset name, which never does.
-    if (chunk.charCodeAt(start) !== 64 || chunk.charCodeAt(start + 1) !== 64) return this.parser.line(chunk, start, end);
+    if (chunk.charCodeAt(start) !== 64 || chunk.charCodeAt(start + 1) !== 64) {
+      if (this.call === this.selectionCall) return this.propertyLine(chunk.slice(start, end));
+      return this.parser.line(chunk, start, end);
+    }
     const text = chunk.slice(start, end);
     const m = /^@@(err|status) (\d+) (.*)$/.exec(text);
     if (!m) {
@@ -474,8 +512,9 @@ export class StateListingParser {
       if (notFound) this.missing.push(notFound[1]!);
       else this.errors.push(`${what}: ${m[3]}`);
       this.reasons.set(call, (this.reasons.get(call) ?? 0) + 1);
-    } else if (m[3] !== '0' && !this.reasons.has(call)) {
-      this.errors.push(`${what}: exit ${m[3]}`);
+    } else {
+      if (m[3] !== '0' && !this.reasons.has(call)) this.errors.push(`${what}: exit ${m[3]}`);
+      this.call = call + 1;
     }
   }
 }

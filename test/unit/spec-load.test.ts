@@ -182,7 +182,6 @@ describe('parseSpec: a valid spec', () => {
       spec.unsupported.map((u) => `${u.pos.line}:${u.pos.col} ${u.key}`),
       [
         '8:5 sources.vms.retention',
-        '10:5 sources.tagged.property',
         '14:5 targets.a.retention',
         '16:7 targets.a.receive.properties',
         '17:7 targets.a.receive.exclude_properties',
@@ -484,7 +483,6 @@ describe('loadSpec', () => {
       reference.unsupported.map((u) => u.key),
       [
         'sources.vms.retention',
-        'sources.tagged.property',
         'targets.pool2.retention',
         'targets.pool2.receive.properties',
         'targets.pool2.receive.exclude_properties',
