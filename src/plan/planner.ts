@@ -3,7 +3,7 @@ import { targetDatasetFor } from '../spec/mapping.js';
 import type { Action, Dataset, HostState, Plan, ReceiveOptions, SendAction, SendTransport, Spec, State } from '../types.js';
 import { transportFor } from './transport.js';
 import { diffPair, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
-import { compareDatasetNames, selectDatasets, SnapshotClaims } from './select.js';
+import { compareDatasetNames, receivingDatasets, selectDatasets, SnapshotClaims } from './select.js';
 import { snapshotName } from './snapshot-names.js';
 import { snapshotCommands, snapshotDue } from './snapshots.js';
 import { summarize } from './summary.js';
@@ -58,7 +58,7 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
       continue;
     }
     const hs = hostState(state, source.host);
-    const sel = selectDatasets(source, hs);
+    const sel = selectDatasets(source, hs, receivingDatasets(spec, source.host));
     selections.set(source.name, sel.datasets);
     b.notes.push(...sel.notes);
     for (const root of sel.missingRoots) {

@@ -1,7 +1,7 @@
 // Which datasets of a host a source selects: by the roots it names, or by a user property.
 import { compileGlob } from '../spec/glob.js';
 import { isWithin } from '../spec/mapping.js';
-import type { HostState, SourceSpec } from '../types.js';
+import type { HostState, SourceSpec, Spec } from '../types.js';
 
 export interface Selection {
   /** Selected dataset names, parents before children. */
@@ -15,7 +15,17 @@ export interface Selection {
 /** The values a selection property can have; any other selects nothing (and is noted). */
 const MEANINGFUL = new Set(['true', 'false', 'child', 'parent']);
 
-export function selectDatasets(source: SourceSpec, host: HostState): Selection {
+/**
+ * The target datasets of `host`: copies received there inherit a property set above them, and
+ * selecting them would replicate the copies again, nested deeper each run. (For sources naming
+ * datasets the spec check refuses such layouts.)
+ */
+export function receivingDatasets(spec: Spec, host: string): string[] {
+  return Object.values(spec.targets).filter((t) => t.host === host).map((t) => t.dataset).sort();
+}
+
+/** `receiving`: see receivingDatasets; a property source never selects in or below them. */
+export function selectDatasets(source: SourceSpec, host: HostState, receiving: readonly string[] = []): Selection {
   const excluded = source.exclude.map(compileGlob);
   const isExcluded = (name: string) => excluded.some((m) => m(name));
   const picked = new Set<string>();
@@ -23,7 +33,13 @@ export function selectDatasets(source: SourceSpec, host: HostState): Selection {
   const notes: string[] = [];
   const candidates = source.property !== undefined ? [...host.datasets.keys()] : rootCandidates(source, host, missingRoots);
   const chosen = source.property !== undefined ? byProperty(source, host, candidates, notes) : candidates;
-  for (const name of chosen) if (!isExcluded(name)) picked.add(name);
+  const skipped = new Set<string>();
+  for (const name of chosen) {
+    const into = source.property !== undefined ? receiving.find((t) => isWithin(name, t)) : undefined;
+    if (into !== undefined) skipped.add(into);
+    else if (!isExcluded(name)) picked.add(name);
+  }
+  for (const t of skipped) notes.push(`sources.${source.name}: skips ${t} and what is below it: a target receives there`);
   if (missingRoots.length === 0) {
     excluded.forEach((matches, i) => {
       if (!candidates.some(matches)) {

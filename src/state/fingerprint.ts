@@ -2,7 +2,7 @@
 // dataset it looked at (present or absent) and every source's selection still read the same.
 import { createHash } from 'node:crypto';
 import type { Dataset, Spec, State } from '../types.js';
-import { selectDatasets } from '../plan/select.js';
+import { receivingDatasets, selectDatasets } from '../plan/select.js';
 import { targetDatasetFor } from '../spec/mapping.js';
 
 export type Fingerprints = Record<string, Record<string, string>>;
@@ -51,7 +51,7 @@ export function fingerprints(spec: Spec, state: State): Fingerprints {
   const selections = new Map<string, { datasets: string[]; missingRoots: string[] }>();
   for (const source of Object.values(spec.sources)) {
     const hs = state.hosts[source.host];
-    if (hs) selections.set(source.name, selectDatasets(source, hs));
+    if (hs) selections.set(source.name, selectDatasets(source, hs, receivingDatasets(spec, source.host)));
   }
   const out: Fingerprints = {};
   for (const [host, names] of involvedDatasets(spec, selections)) {

@@ -60,6 +60,27 @@ describe('selectDatasets by property', () => {
   });
 });
 
+describe('property selection and targets on the same host', () => {
+  it('never selects the copies a target receives, even where they inherit the property', () => {
+    const spec = parseSpec(
+      ['version: 1', 'sources:', '  all: { property: "zfsync:all", snapshot_every: 1h }', 'targets:', '  bk: { dataset: tank/backup }', 'replicate:', '  - { from: all, to: bk }', ''].join('\n'),
+      'zfsync.yaml',
+    );
+    const b = new HostBuilder('local').fs('tank/vm').fs('tank/backup/tank/vm');
+    b.snap('tank/vm', 's1');
+    const h = b.build();
+    h.properties = new Map([['zfsync:all', new Map([['tank', 'true']])]]);
+    const p = plan(spec, { hosts: { local: h } }, NOW);
+    const snap = p.actions.find((a) => a.kind === 'snapshot');
+    assert.ok(snap && snap.kind === 'snapshot');
+    assert.deepEqual(snap.datasets, ['tank', 'tank/vm']);
+    assert.ok(p.notes.includes('sources.all: skips tank/backup and what is below it: a target receives there'), p.notes.join('\n'));
+    const sent = p.actions.flatMap((a) => (a.kind === 'send' ? [a.source.dataset] : []));
+    assert.ok(!sent.some((d) => d.startsWith('tank/backup')), sent.join(' '));
+    assert.ok(!p.actions.some((a) => a.kind === 'conflict' && a.dataset.startsWith('tank/backup/tank/backup')));
+  });
+});
+
 describe('selectDatasets: an exclude that matches nothing', () => {
   it('is a note naming the source, the index, the pattern and the host', () => {
     const s = selectDatasets(source({ datasets: ['tank/a'], exclude: ['tank/a/a1', 'tank/a/scrach', 'tank/*/nope'] }), host({}));
