@@ -174,6 +174,10 @@ class HostBuilder {
 }
 
 function addSource(hb: HostBuilder, s: SourceSpec, replicated: boolean): void {
+  if (s.property !== undefined && s.datasets.length === 0) {
+    const what = [replicated ? 'send, hold' : '', s.snapshotEvery !== undefined ? 'snapshot' : '', s.retention !== undefined ? 'destroy' : ''].filter(Boolean).join(', ');
+    hb.warn(`sources.${s.name} selects datasets by the property ${s.property}, which only the host knows: grant ${what || 'what it needs'} (and mount) on each pool, or on the datasets that set ${s.property}`);
+  }
   for (const root of s.datasets) {
     const g = hb.grant('source', root);
     g.serve({ name: s.name, dataset: root, viaParent: false });
@@ -262,7 +266,7 @@ export function permissionNeeds(spec: Spec, opts: { localUser: string }): HostNe
     const hb = builders.get(h.name);
     if (!hb) continue;
     const grants = hb.build();
-    if (grants.length === 0) continue;
+    if (grants.length === 0 && hb.warnings.length === 0) continue;
     const { user, userFrom } = resolveUser(h, opts.localUser);
     const needs: HostNeeds = { host: h.name, user, userFrom, sudo: h.sudo, zfs: h.zfs, grants, sudoRule: sudoRule(user, h.zfs), warnings: [...hb.warnings] };
     if (h.ssh) needs.address = h.ssh.host;

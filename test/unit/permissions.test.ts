@@ -81,6 +81,14 @@ describe('permissions: needs from the spec', () => {
     assert.match(reasons(g, 'mount'), /destroy and snapshot need it too/);
   });
 
+  it('a source that selects by property cannot be granted from the spec: a warning says what to grant where', () => {
+    const hs = needs(BASIC.replace('vms: { datasets: [tank/vm] }', 'vms: { property: "zfsync:vms", snapshot_every: 1h }'));
+    const src = host(hs, 'local');
+    assert.deepEqual(src.grants.filter((g) => g.role === 'source'), []);
+    assert.equal(src.warnings.length, 1, src.warnings.join('\n'));
+    assert.match(src.warnings[0]!, /^sources\.vms selects datasets by the property zfsync:vms, which only the host knows: grant send, hold, snapshot \(and mount\) on each pool/);
+  });
+
   it('only what is used counts: sources and targets in no pair are left out, snapshotting sources are not', () => {
     const hs = needs(`version: 1
 hosts:
