@@ -474,6 +474,13 @@ describe('loadSpec', () => {
     assert.equal(loaded, 3);
   });
 
+  it('loads the property-selection example with nothing unsupported', async () => {
+    const spec = await loadSpec('examples/property.yaml');
+    assert.deepEqual(spec.unsupported, []);
+    assert.equal(spec.sources.tagged?.property, 'zfsync:offsite');
+    assert.deepEqual(spec.sources.tagged?.datasets, []);
+  });
+
   it('loads both examples', async () => {
     const small = await loadSpec('examples/zfsync.yaml');
     assert.deepEqual(Object.keys(small.sources), ['vms', 'home']);
