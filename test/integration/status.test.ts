@@ -70,3 +70,38 @@ replicate:
   assert.match(fresh.stderr, new RegExp(`^Error: 1 behind --max-lag 3h: ${src}/vm/vm2 \\(vms -> backup, never replicated\\)$`, 'm'));
   assert.match(fresh.stdout, new RegExp(`^ {2}${src}/vm/vm2 +none +never +0 +0/0 +absent +behind$`, 'm'));
 });
+
+test('status with an unreachable host: its pair is named, the others are reported, exit 1', async (t) => {
+  if (!(await requireZfs(t))) return;
+  const { src, dst } = await makePools(t, ['src', 'dst']);
+  await createDatasets([`${src}/vm`]);
+  await snapshot(`${src}/vm@zfsync_20261201T100000Z`);
+  const { spec } = await specFile(
+    t,
+    `version: 1
+hosts:
+  nas:
+    ssh: { host: 127.0.0.1, port: 1, user: backup, host_key: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", connect_timeout: 5s }
+sources:
+  vms: { datasets: ["${src}/vm"] }
+targets:
+  here: { dataset: "${dst}/replica" }
+  offsite: { host: nas, dataset: tank/replica }
+replicate:
+  - { from: vms, to: here }
+  - { from: vms, to: offsite }
+`,
+  );
+  const r = await zfsync(['status', '-c', spec], { now: hours(T0, 1) });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  // Connection refused, or no key to log in with, depending on this machine's ~/.ssh: either is one line.
+  const reason = /^Error: (nas: .*127\.0\.0\.1:1.*)$/m.exec(r.stderr)?.[1];
+  assert.ok(reason, r.stderr);
+  assert.match(r.stdout, new RegExp(`^ {2}${src}/vm +none +never +1 +1/1 +absent$`, 'm'));
+  assert.ok(r.stdout.includes(`\nvms -> offsite  (local -> nas: tank/replica)\n  ! host nas unreachable: ${reason}\n`), r.stdout);
+  assert.match(r.stdout, /\nStatus: 1 dataset in 2 pairs, 1 never replicated, 0 conflicts, 1 host unreachable \(nas\)\.\n$/);
+
+  const lag = await zfsync(['status', '-c', spec, '--max-lag', '1d'], { now: hours(T0, 1) });
+  assert.equal(lag.code, 1);
+  assert.match(lag.stderr, new RegExp(`^Error: 2 behind --max-lag 1d: ${src}/vm \\(vms -> here, never replicated\\); vms -> offsite: host nas unreachable$`, 'm'));
+});

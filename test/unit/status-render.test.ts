@@ -70,6 +70,14 @@ describe('status: text', () => {
     assert.doesNotMatch(text, /\x1b\[/, 'no colour when off');
   });
 
+  it('with colour, rows behind are red and never-replicated ones yellow', () => {
+    const r = statusReport(spec, state(), NOW);
+    const lines = renderStatusText(r, { color: true }).split('\n');
+    assert.match(lines.find((l) => l.includes('tank/vm/new'))!, /^\x1b\[33m/);
+    const behind = renderStatusText(statusReport(spec, state(), NOW, 3600), { color: true }).split('\n');
+    assert.match(behind.find((l) => l.includes('tank/vm ') && l.includes('3h05m'))!, /^\x1b\[31m.*behind\x1b\[39m$/);
+  });
+
   it('without --max-lag marks nothing behind and leaves it out of the summary', () => {
     const r = statusReport(spec, state(), NOW);
     assert.doesNotMatch(renderStatusText(r, { color: false }), /behind/);
