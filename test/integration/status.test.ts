@@ -1,10 +1,13 @@
 // zfsync status end to end on real ZFS: replicate at T0, then at T0+2h the lag, --max-lag
-// either side of it, --json against its schema, and no change on either pool.
+// either side of it, --json against its schema, no lock taken, and no change on either pool.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { LocalRunner } from '../../src/host/local.js';
+import { PlanLocks } from '../../src/lock/plan-lock-set.js';
 import type { StatusDocument } from '../../src/render/status-json.js';
+import type { Spec } from '../../src/types.js';
 import { hours, specFile, zfsync } from '../helpers/cli.js';
 import { createDatasets, makePools, requireZfs, snapshot, stateDigest, writeRandom } from '../helpers/zfs.js';
 
@@ -33,6 +36,10 @@ replicate:
   const applied = await zfsync(['apply', '-c', spec, '--auto-approve'], { now: T0 });
   assert.equal(applied.code, 0, applied.stdout + applied.stderr);
   await snapshot(`${src}/vm/vm1@manual`);
+  // Another apply holds every lock this spec has: a status that took one would fail at once.
+  const other = new PlanLocks({ spec: {} as Spec, runners: new Map([['local', new LocalRunner()]]) }, { timeoutMs: 0, emit: () => undefined });
+  t.after(() => other.release());
+  await other.acquire([{ host: 'local', dataset: `${dst}/replica`, role: 'target' }, { host: 'local', dataset: `${src}/vm`, role: 'source' }]);
 
   const before = await stateDigest([src, dst]);
   const later = hours(T0, 2);
@@ -61,7 +68,11 @@ replicate:
   assert.equal(vm1.pending, 1, '@manual is newer than the common snapshot');
   assert.deepEqual(vm1.snapshots, { source: { own: 1, all: 2 }, target: { own: 1, all: 1 } });
 
+  const blocked = await zfsync(['apply', '-c', spec, '--auto-approve'], { now: later });
+  assert.equal(blocked.code, 1, 'the locks status ran under were really held');
+  assert.match(blocked.stderr, /^Error: \S+ \S+ on local is locked by /m);
   assert.equal(await stateDigest([src, dst]), before, 'status changed nothing on the pools');
+  await other.release();
 
   // A dataset added since is never replicated: behind any --max-lag.
   await createDatasets([`${src}/vm/vm2`]);
