@@ -8,6 +8,7 @@ import { forceUnlockCommand } from './commands/force-unlock.js';
 import { permissionsCommand } from './commands/permissions.js';
 import { planCommand } from './commands/plan.js';
 import { showCommand } from './commands/show.js';
+import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
 import { err, processIo, type Io } from './io.js';
 import { systemErrorLine } from './system-errors.js';
@@ -63,6 +64,14 @@ function program(io: Io, setCode: (code: number) => void): Command {
     .option('--format <format>', 'text, json or markdown')
     .option('--no-color', 'no colours')
     .action(async (file: string, o) => setCode(await showCommand(io, file, o)));
+
+  p.command('status')
+    .description('per pair and dataset: newest common snapshot, lag, pending snapshots, conflicts; changes nothing')
+    .addOption(config())
+    .option('--max-lag <duration>', 'exit 1 when a dataset is behind by more than this (25h), never replicated, or its host unreachable')
+    .option('--json', 'print the status as a versioned JSON document')
+    .option('--no-color', 'no colours (also NO_COLOR, or when stdout is not a terminal)')
+    .action(async (o) => setCode(await statusCommand(io, o)));
 
   p.command('permissions')
     .description('print the `zfs allow` lines (or the sudo rule) a non-root user needs on each host; reads only the spec')

@@ -51,6 +51,22 @@ function incrementalBytes(snaps: readonly PlannedSnapshot[], fromIndex: number, 
   return sum;
 }
 
+/**
+ * The newest target snapshot whose GUID a source snapshot has (never a match by name), as
+ * indexes into both lists (oldest first); undefined when they share none.
+ */
+export function newestCommonSnapshot(source: readonly { guid?: string }[], target: readonly { guid: string }[]): { sourceIndex: number; targetIndex: number } | undefined {
+  const sourceIndexByGuid = new Map<string, number>();
+  source.forEach((s, i) => {
+    if (s.guid !== undefined) sourceIndexByGuid.set(s.guid, i);
+  });
+  for (let i = target.length - 1; i >= 0; i--) {
+    const found = sourceIndexByGuid.get(target[i]!.guid);
+    if (found !== undefined) return { sourceIndex: found, targetIndex: i };
+  }
+  return undefined;
+}
+
 export function diffPair(p: PairInput): PairStep[] {
   const snaps = p.sourceSnapshots;
   const newest = snaps[snaps.length - 1];
@@ -68,21 +84,9 @@ export function diffPair(p: PairInput): PairStep[] {
     }];
   }
 
-  const sourceIndexByGuid = new Map<string, number>();
-  snaps.forEach((s, i) => {
-    if (s.guid !== undefined) sourceIndexByGuid.set(s.guid, i);
-  });
-  let targetBase = -1;
-  let sourceBase = -1;
-  for (let i = t.snapshots.length - 1; i >= 0; i--) {
-    const found = sourceIndexByGuid.get(t.snapshots[i]!.guid);
-    if (found !== undefined) {
-      targetBase = i;
-      sourceBase = found;
-      break;
-    }
-  }
-  if (targetBase < 0) return [noCommonSnapshot(p, t, newest)];
+  const common = newestCommonSnapshot(snaps, t.snapshots);
+  if (!common) return [noCommonSnapshot(p, t, newest)];
+  const { sourceIndex: sourceBase, targetIndex: targetBase } = common;
 
   const base = snaps[sourceBase]!;
   const steps: PairStep[] = [];
