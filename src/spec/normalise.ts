@@ -143,10 +143,8 @@ function unsupportedUses(raw: RawSpec, at: SpecLocator): UnsupportedUse[] {
   const paths: SpecPath[] = [];
   for (const [name, s] of Object.entries(raw.sources)) {
     if (s.property !== undefined) paths.push(['sources', name, 'property']);
-    if (s.retention !== undefined) paths.push(['sources', name, 'retention']);
   }
   for (const [name, t] of Object.entries(raw.targets)) {
-    if (t.retention !== undefined) paths.push(['targets', name, 'retention']);
     if (Object.keys(t.receive.properties).length > 0) paths.push(['targets', name, 'receive', 'properties']);
     if (t.receive.exclude_properties.length > 0) paths.push(['targets', name, 'receive', 'exclude_properties']);
   }

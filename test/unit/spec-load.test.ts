@@ -181,9 +181,7 @@ describe('parseSpec: a valid spec', () => {
     assert.deepEqual(
       spec.unsupported.map((u) => `${u.pos.line}:${u.pos.col} ${u.key}`),
       [
-        '8:5 sources.vms.retention',
         '10:5 sources.tagged.property',
-        '14:5 targets.a.retention',
         '16:7 targets.a.receive.properties',
         '17:7 targets.a.receive.exclude_properties',
         '21:1 rebase',
@@ -483,9 +481,7 @@ describe('loadSpec', () => {
     assert.deepEqual(
       reference.unsupported.map((u) => u.key),
       [
-        'sources.vms.retention',
         'sources.tagged.property',
-        'targets.pool2.retention',
         'targets.pool2.receive.properties',
         'targets.pool2.receive.exclude_properties',
         'rebase',
