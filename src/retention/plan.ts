@@ -1,6 +1,7 @@
 // Retention for a whole plan: runs after the pairs are planned, on the state as it will be
 // once this plan's sends ran, and yields one destroy action per dataset and side.
 import type { DestroyAction, HostState, RetentionSpec, Spec, State } from '../types.js';
+import { plural } from '../plan/format.js';
 import { describePolicy } from './buckets.js';
 import { destroyCalls } from './destroy.js';
 import { judge, protect, type Protection, type Verdict } from './judge.js';
@@ -76,7 +77,7 @@ export function planRetention(input: RetentionInput): RetentionResult {
       calls: destroyCalls(j.destroy, caps),
       policy: rules,
       reason: `${owner}.retention: ${rules} keeps ${j.keptByPolicy} of ${j.verdicts.length} zfsync snapshots` +
-        (j.protectedCount ? `, ${j.protectedCount} more are protected (see plan --retention)` : ''),
+        (j.protectedCount ? `; ${plural(j.protectedCount, 'more is', 'more are')} protected (see plan --retention)` : ''),
       dependsOn: extra.dependsOn,
     };
     if (extra.pair !== undefined) draft.pair = extra.pair;
