@@ -46,11 +46,11 @@ function hostState(state: State, host: string): HostState {
 }
 
 export function plan(spec: Spec, state: State, now: Date): Plan {
-  return planWithRetention(spec, state, now).plan;
+  return planWithRetention(spec, state, now, false).plan;
 }
 
-/** The plan, and what retention decided for every dataset it covers (for `plan --retention`). */
-export function planWithRetention(spec: Spec, state: State, now: Date): { plan: Plan; retention: RetentionResult } {
+/** The plan, and what retention decided for every snapshot of every dataset it covers (for `plan --retention`). */
+export function planWithRetention(spec: Spec, state: State, now: Date, report = true): { plan: Plan; retention: RetentionResult } {
   const b = new PlanBuilder();
   const links: PairLink[] = [];
   const blindSources = new Set<string>();
@@ -176,7 +176,7 @@ export function planWithRetention(spec: Spec, state: State, now: Date): { plan: 
   }
 
   // After every pair: retention sees each dataset's sends, and its destroys wait for them.
-  const retention = planRetention({ spec, state, selections, links, blindSources });
+  const retention = planRetention({ spec, state, selections, links, blindSources, report });
   for (const d of retention.drafts) b.add(d);
   b.notes.push(...retention.notes);
   return { plan: { actions: b.actions, notes: b.notes, summary: summarize(b.actions) }, retention };

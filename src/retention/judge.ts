@@ -15,8 +15,10 @@ export interface Verdict {
 }
 
 export interface Judgement {
-  /** Every zfsync snapshot, oldest first. */
+  /** Every zfsync snapshot, oldest first (left empty unless asked for: plans need only `destroy`). */
   verdicts: Verdict[];
+  /** How many zfsync snapshots there are. */
+  total: number;
   /** The ones to destroy, oldest first. */
   destroy: string[];
   keptByPolicy: number;
@@ -24,26 +26,36 @@ export interface Judgement {
 }
 
 /** `snapshots`: short names, oldest first (the state's and, on a target, the ones this plan's sends bring). */
-export function judge(prefix: string, policy: RetentionSpec, snapshots: readonly string[], protections: ReadonlyMap<string, Protection>): Judgement {
+export function judge(
+  prefix: string,
+  policy: RetentionSpec,
+  snapshots: readonly string[],
+  protections: ReadonlyMap<string, Protection>,
+  /** Times by name, shared across datasets: `zfs snapshot -r` gives thousands of them the same names. */
+  times = new Map<string, number | undefined>(),
+  withVerdicts = true,
+): Judgement {
   const own: Stamped[] = [];
   for (const name of snapshots) {
-    const time = ownSnapshotTime(prefix, name);
+    let time = times.get(name);
+    if (time === undefined && !times.has(name)) times.set(name, (time = ownSnapshotTime(prefix, name)));
     if (time !== undefined) own.push({ name, time });
   }
   const kept = keptByPolicy(policy, own);
-  const out: Judgement = { verdicts: [], destroy: [], keptByPolicy: 0, protectedCount: 0 };
+  const out: Judgement = { verdicts: [], total: own.length, destroy: [], keptByPolicy: 0, protectedCount: 0 };
+  const verdict = (v: Verdict) => withVerdicts && out.verdicts.push(v);
   for (const { name } of own) {
     const rules = kept.get(name);
     const shield = protections.get(name);
     if (rules) {
       out.keptByPolicy++;
-      out.verdicts.push({ name, keep: true, why: rules.join(', ') });
+      if (withVerdicts) verdict({ name, keep: true, why: rules.join(', ') }); // (join only when shown)
     } else if (shield) {
       out.protectedCount++;
-      out.verdicts.push({ name, keep: true, why: shield });
+      verdict({ name, keep: true, why: shield });
     } else {
       out.destroy.push(name);
-      out.verdicts.push({ name, keep: false, why: '' });
+      verdict({ name, keep: false, why: '' });
     }
   }
   return out;

@@ -22,6 +22,14 @@ export interface PairLink {
   conflict: boolean;
 }
 
+const commonOf = new WeakMap<PairLink, string | undefined>();
+
+/** The newest common snapshot of a link, found once per link (both sides ask). */
+function linkCommon(l: PairLink): string | undefined {
+  if (!commonOf.has(l)) commonOf.set(l, newestCommon(l.source, l.target));
+  return commonOf.get(l);
+}
+
 /** The newest target snapshot whose GUID the source also has. */
 export function newestCommon(src: Dataset, tgt: Dataset | undefined): string | undefined {
   if (!tgt) return undefined;
@@ -49,7 +57,7 @@ export function sentNames(l: PairLink, a: SendAction, names = sourceNames(l)): s
 
 /** What the source must keep for this pair: the common base now, and every snapshot a send reads. */
 export function sourceProtections(l: PairLink, into: Map<string, Protection>): void {
-  protect(into, newestCommon(l.source, l.target), 'newest common snapshot');
+  protect(into, linkCommon(l), 'newest common snapshot');
   const names = sourceNames(l);
   for (const a of l.sends) {
     protect(into, a.from?.name, 'needed by a send of this plan');
@@ -76,7 +84,7 @@ export function projectedTarget(l: PairLink): string[] {
 
 /** What the target must keep: the common base now and the one after this plan's last send. */
 export function targetProtections(l: PairLink, into: Map<string, Protection>): void {
-  protect(into, newestCommon(l.source, l.target), 'newest common snapshot');
+  protect(into, linkCommon(l), 'newest common snapshot');
   const last = l.sends[l.sends.length - 1];
   if (last) protect(into, last.to.name, 'newest common snapshot');
 }

@@ -28,6 +28,8 @@ export interface RetentionInput {
   links: readonly PairLink[];
   /** Sources with a pair whose target host could not be read: what the target holds is unknown. */
   blindSources: ReadonlySet<string>;
+  /** Fill `report` with every snapshot's verdict (the preview); plans need only the destroys. */
+  report?: boolean;
 }
 
 export interface RetentionResult {
@@ -63,9 +65,9 @@ export function planRetention(input: RetentionInput): RetentionResult {
     return m;
   };
   const run = (side: 'source' | 'target', owner: string, policy: RetentionSpec, host: string, dataset: string, names: readonly string[], shields: Map<string, Protection>, extra: Pick<DestroyDraft, 'pair' | 'source' | 'dependsOn'>) => {
-    const j = judge(prefix, policy, names, shields);
+    const j = judge(prefix, policy, names, shields, times, input.report === true);
     const rules = describePolicy(policy);
-    result.report.push({ side, owner, host, dataset, policy: rules, verdicts: j.verdicts });
+    if (input.report) result.report.push({ side, owner, host, dataset, policy: rules, verdicts: j.verdicts });
     if (j.destroy.length === 0) return;
     const caps = state.hosts[host]!.capabilities;
     const draft: DestroyDraft = {
@@ -76,7 +78,7 @@ export function planRetention(input: RetentionInput): RetentionResult {
       snapshots: j.destroy,
       calls: destroyCalls(j.destroy, caps),
       policy: rules,
-      reason: `${owner}.retention: ${rules} keeps ${j.keptByPolicy} of ${j.verdicts.length} zfsync snapshots` +
+      reason: `${owner}.retention: ${rules} keeps ${j.keptByPolicy} of ${j.total} zfsync snapshots` +
         (j.protectedCount ? `; ${plural(j.protectedCount, 'more is', 'more are')} protected (see plan --retention)` : ''),
       dependsOn: extra.dependsOn,
     };
@@ -85,6 +87,13 @@ export function planRetention(input: RetentionInput): RetentionResult {
     result.drafts.push(draft);
   };
 
+  const linksFrom = new Map<unknown, PairLink[]>();
+  for (const l of input.links) {
+    const list = linksFrom.get(l.source);
+    if (list) list.push(l);
+    else linksFrom.set(l.source, [l]);
+  }
+  const times = new Map<string, number | undefined>();
   for (const source of Object.values(spec.sources)) {
     const policy = source.retention;
     const selected = input.selections.get(source.name);
@@ -98,8 +107,8 @@ export function planRetention(input: RetentionInput): RetentionResult {
       const d = hs.datasets.get(name)!;
       const shields = baseProtections(source.host, name, d.snapshots);
       const deps: string[] = [];
-      for (const l of input.links) {
-        if (l.sourceSpec !== source.name || l.source !== d) continue;
+      for (const l of linksFrom.get(d) ?? []) {
+        if (l.sourceSpec !== source.name) continue;
         sourceProtections(l, shields);
         for (const a of l.sends) deps.push(a.id);
       }

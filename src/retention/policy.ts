@@ -12,7 +12,12 @@ export interface Stamped {
 
 /** name -> the rules (`daily:7`) that keep it; a name absent from the map is not kept. */
 export function keptByPolicy(policy: RetentionSpec, snaps: readonly Stamped[]): Map<string, string[]> {
-  const newestFirst = [...snaps].sort((a, b) => b.time - a.time || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+  const newestFirst = [...snaps];
+  // Usually already oldest first (names follow creation): reversing is enough.
+  let ascending = true;
+  for (let i = 1; i < snaps.length && ascending; i++) ascending = snaps[i - 1]!.time < snaps[i]!.time;
+  if (ascending) newestFirst.reverse();
+  else newestFirst.sort((a, b) => b.time - a.time || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
   const kept = new Map<string, string[]>();
   const keep = (name: string, rule: Rule) => {
     const label = `${rule}:${policy[rule]}`;
