@@ -176,7 +176,7 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
   }
 
   // After every pair: retention sees each dataset's sends, and its destroys wait for them.
-  const retention = planRetention({ spec, state, selections, links, blindSources, report });
+  const retention = planRetention({ spec, state, selections, links, blindSources, taken, report });
   for (const d of retention.drafts) b.add(d);
   b.notes.push(...retention.notes);
   return { plan: { actions: b.actions, notes: b.notes, summary: summarize(b.actions) }, retention };

@@ -1,5 +1,6 @@
 // Retention for a whole plan: runs after the pairs are planned, on the state as it will be
-// once this plan's sends ran, and yields one destroy action per dataset and side.
+// once this plan ran (its new snapshot on the source, what its sends bring on the target),
+// and yields one destroy action per dataset and side.
 import type { DestroyAction, HostState, RetentionSpec, Spec, State } from '../types.js';
 import { plural } from '../plan/format.js';
 import { describePolicy } from './buckets.js';
@@ -28,6 +29,8 @@ export interface RetentionInput {
   links: readonly PairLink[];
   /** Sources with a pair whose target host could not be read: what the target holds is unknown. */
   blindSources: ReadonlySet<string>;
+  /** Per source: the snapshot this plan takes and the action taking it; it counts as the newest. */
+  taken: ReadonlyMap<string, { name: string; actionId: string }>;
   /** Fill `report` with every snapshot's verdict (the preview); plans need only the destroys. */
   report?: boolean;
 }
@@ -106,13 +109,16 @@ export function planRetention(input: RetentionInput): RetentionResult {
     for (const name of selected) {
       const d = hs.datasets.get(name)!;
       const shields = baseProtections(source.host, name, d.snapshots);
-      const deps: string[] = [];
+      const snap = input.taken.get(source.name);
+      const deps: string[] = snap ? [snap.actionId] : [];
+      const names = d.snapshots.map((s) => s.name);
+      if (snap) names.push(snap.name);
       for (const l of linksFrom.get(d) ?? []) {
         if (l.sourceSpec !== source.name) continue;
         sourceProtections(l, shields);
         for (const a of l.sends) deps.push(a.id);
       }
-      run('source', `sources.${source.name}`, policy, source.host, name, d.snapshots.map((s) => s.name), shields, { source: source.name, dependsOn: deps });
+      run('source', `sources.${source.name}`, policy, source.host, name, names, shields, { source: source.name, dependsOn: deps });
     }
   }
 

@@ -188,3 +188,15 @@ describe('retention in the spec', () => {
     );
   });
 });
+
+describe('source retention with a snapshot this plan takes', () => {
+  it('counts it as the newest (last:2 leaves two after the run) and waits for it', () => {
+    const { src, tgt } = world(4, [1, 2, 3, 4]);
+    const p = plan(spec({ source: '    snapshot_every: 1h\n    retention: { last: 2 }' }), stateOf(src, tgt), NOW);
+    const taken = p.actions.find((a) => a.kind === 'snapshot')!;
+    const [send] = sendsOf(p);
+    const [d] = on(p, 'source');
+    assert.deepEqual(d!.snapshots, [day(1), day(2), day(3)], 'last:2 is the new snapshot and day 4');
+    assert.deepEqual(d!.dependsOn, [taken.id, send!.id]);
+  });
+});
