@@ -49,7 +49,7 @@ export function judge(
     const shield = protections.get(name);
     if (rules) {
       out.keptByPolicy++;
-      if (withVerdicts) verdict({ name, keep: true, why: rules.join(', ') }); // (join only when shown)
+      if (withVerdicts) verdict({ name, keep: true, why: rules.join(', ') });
     } else if (shield) {
       out.protectedCount++;
       verdict({ name, keep: true, why: shield });
