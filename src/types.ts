@@ -135,6 +135,8 @@ export interface Capabilities {
   written: boolean;
   bookmarks: boolean;
   holds: boolean;
+  /** Several snapshots of one dataset in one `zfs destroy ds@a,b,c` (OpenZFS; not zfs-fuse). */
+  multiDestroy: boolean;
   /** `zfs send -w`. */
   rawSend: boolean;
   /** `zfs send -c`. */
@@ -168,6 +170,8 @@ export interface Snapshot {
   referenced?: number;
   /** Bytes written between the previous snapshot and this one, where known. */
   written?: number;
+  /** User holds (`userrefs`), read only where the host has holds; a held snapshot is never destroyed. */
+  userrefs?: number;
 }
 
 export interface Dataset {
@@ -334,7 +338,23 @@ export interface ConflictAction extends ActionBase {
   resolution: string;
 }
 
-export type Action = SnapshotAction | CreateAction | SendAction | RollbackAction | ConflictAction;
+/** Retention: snapshots of one dataset that its policy no longer keeps (see src/retention). */
+export interface DestroyAction extends ActionBase {
+  kind: 'destroy';
+  /** Set for a source's retention (`sources.<name>`); a target's has `pair`. */
+  source?: string;
+  side: 'source' | 'target';
+  host: string;
+  dataset: string;
+  /** Short names, oldest first; some may arrive only with this plan's sends. */
+  snapshots: string[];
+  /** The names of each `zfs destroy` call, in order (one per call where the host takes one). */
+  calls: string[][];
+  /** The policy that dropped them, e.g. `daily:7, last:10`. */
+  policy: string;
+}
+
+export type Action = SnapshotAction | CreateAction | SendAction | RollbackAction | ConflictAction | DestroyAction;
 export type ActionKind = Action['kind'];
 
 export interface PlanSummary {
@@ -345,7 +365,7 @@ export interface PlanSummary {
   sendsWithoutSize: number;
   snapshots: number;
   creates: number;
-  /** Snapshots destroyed (by rollbacks, later by retention). */
+  /** Snapshots destroyed (by rollbacks and by retention). */
   destroys: number;
   rollbacks: number;
   conflicts: number;

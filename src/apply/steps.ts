@@ -14,6 +14,7 @@ import {
   snap,
   snapshotArgv,
 } from '../zfs/commands.js';
+import { destroyArgvs } from '../retention/destroy.js';
 
 export interface HostInfo {
   zfs: string;
@@ -61,6 +62,8 @@ export function actionSteps(action: Action, hostInfo: (host: string) => HostInfo
     }
     case 'send':
       return sendSteps(action, hostInfo);
+    case 'destroy':
+      return destroyArgvs(hostInfo(action.host).zfs, action).map((argv) => ({ kind: 'run', host: action.host, argv }));
   }
 }
 

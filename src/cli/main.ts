@@ -34,6 +34,7 @@ function program(io: Io, setCode: (code: number) => void): Command {
     .option('--json', 'print the plan as a versioned JSON document (same as --format json)')
     .option('--format <format>', 'text, json or markdown (a summary table and one table per pair, for a pull request comment)')
     .option('--quiet', 'print only errors and the summary line')
+    .option('--retention', 'also list every zfsync snapshot under a retention policy, per dataset and side: keep (and why) or destroy')
     .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes or conflicts')
     .option('--no-color', 'no colours (also NO_COLOR, or when stdout is not a terminal)')
     .action(async (o) => setCode(await planCommand(io, o)));

@@ -1,6 +1,8 @@
 // The planner: a pure function of (spec, state, now) -> plan. No I/O.
 import { targetDatasetFor } from '../spec/mapping.js';
-import type { Action, Dataset, HostState, Plan, ReceiveOptions, SendAction, SendTransport, Spec, State } from '../types.js';
+import type { Action, Dataset, HostState, Plan, ReceiveOptions, RollbackAction, SendAction, SendTransport, Spec, State } from '../types.js';
+import type { PairLink } from '../retention/links.js';
+import { planRetention, type RetentionResult } from '../retention/plan.js';
 import { transportFor } from './transport.js';
 import { diffPair, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
 import { compareDatasetNames, receivingDatasets, selectDatasets, SnapshotClaims } from './select.js';
@@ -44,7 +46,14 @@ function hostState(state: State, host: string): HostState {
 }
 
 export function plan(spec: Spec, state: State, now: Date): Plan {
+  return planWithRetention(spec, state, now, false).plan;
+}
+
+/** The plan, and what retention decided for every snapshot of every dataset it covers (for `plan --retention`). */
+export function planWithRetention(spec: Spec, state: State, now: Date, report = true): { plan: Plan; retention: RetentionResult } {
   const b = new PlanBuilder();
+  const links: PairLink[] = [];
+  const blindSources = new Set<string>();
   const nowSec = Math.floor(now.getTime() / 1000);
 
   // Per source: its selection and the snapshot this plan takes (if due).
@@ -128,6 +137,7 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
     const pairName = `${pair.from} -> ${pair.to}`;
     if (down[source.host] !== undefined) continue; // its source's conflict says why
     if (down[target.host] !== undefined) {
+      blindSources.add(source.name);
       b.add(unreachableConflict(down, target.host, target.dataset, { pair: pairName }));
       continue;
     }
@@ -163,18 +173,29 @@ export function plan(spec: Spec, state: State, now: Date): Plan {
       const snapDeps = (to: PlannedSnapshot) => (snap && to.guid === undefined ? [snap.actionId] : []);
       const sendsFull = steps.some((st) => st.kind === 'full');
       const parents = !tgt && sendsFull ? ensureParents(b, made, ths, target.host, targetName, target.receive.readonly, pairName) : [];
+      const link: PairLink = { pair: pairName, sourceSpec: source.name, targetSpec: target.name, sourceHost: source.host, source: src, targetHost: target.host, targetName, target: tgt, sends: [], conflict: parents === undefined };
+      if (snap) link.planned = snap.name;
+      links.push(link);
       if (parents === undefined) continue;
       let prev = parents;
       for (const step of steps) {
         const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, targetState: ths, transport, deps: prev, snapDeps });
         if (id) prev = [id];
+        const added = id ? b.actions[b.actions.length - 1]! : undefined;
+        if (added?.kind === 'send') link.sends.push(added);
+        else if (added?.kind === 'rollback') link.rollback = added as RollbackAction;
+        else if (added?.kind === 'conflict') link.conflict = true;
         // A full send makes the dataset its children's sends land in.
         if (id && step.kind === 'full' && !tgt) made.set(targetName, id);
       }
     }
   }
 
-  return { actions: b.actions, notes: b.notes, summary: summarize(b.actions) };
+  // After every pair: retention sees each dataset's sends, and its destroys wait for them.
+  const retention = planRetention({ spec, state, selections, links, blindSources, taken, report });
+  for (const d of retention.drafts) b.add(d);
+  b.notes.push(...retention.notes);
+  return { plan: { actions: b.actions, notes: b.notes, summary: summarize(b.actions) }, retention };
 }
 
 function countBelow(hs: HostState): Map<string, number> {

@@ -22,6 +22,9 @@ export function summarize(actions: readonly Action[]): PlanSummary {
       case 'conflict':
         s.conflicts++;
         break;
+      case 'destroy':
+        s.destroys += a.snapshots.length;
+        break;
     }
   }
   return s;

@@ -5,6 +5,7 @@ import { formatBytes } from '../plan/format.js';
 import { takeoverMessage, waitingMessage, what } from '../lock/messages.js';
 import type { Action } from '../types.js';
 import { interruptedText } from './interrupted.js';
+import { destroyTitle } from '../retention/destroy.js';
 
 export function actionTitle(a: Action): string {
   switch (a.kind) {
@@ -18,6 +19,8 @@ export function actionTitle(a: Action): string {
       return `rollback ${a.host}: ${a.dataset}@${a.to.name}`;
     case 'conflict':
       return `conflict ${a.host}: ${a.dataset}`;
+    case 'destroy':
+      return destroyTitle(a);
   }
 }
 

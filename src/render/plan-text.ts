@@ -4,6 +4,7 @@ import type { Action, Plan, PlanSummary, SendAction, SendTransport } from '../ty
 import { formatBytes, plural } from '../plan/format.js';
 import { summarize } from '../plan/summary.js';
 import { escapeControl as esc } from './escape.js';
+import { destroyHead } from '../retention/destroy.js';
 
 export interface TextOptions {
   color: boolean;
@@ -46,6 +47,8 @@ export function actionHead(a: Action): { symbol: string; verb: string; subject: 
       };
     case 'conflict':
       return { symbol: SYMBOL.conflict!, verb: 'conflict', subject: `${a.host}: ${a.dataset}`, detail: '' };
+    case 'destroy':
+      return destroyHead(a);
   }
 }
 
@@ -72,6 +75,7 @@ function colorFor(c: ChalkInstance, a: Action): (s: string) => string {
     case 'conflict':
       return c.red.bold;
     case 'rollback':
+    case 'destroy':
       return c.magenta;
     case 'send':
       return a.mode === 'full' ? c.green : c.yellow;
@@ -139,7 +143,7 @@ export function summaryLine(s: PlanSummary): string {
 export function groupActions(actions: readonly Action[]): Map<string, Action[]> {
   const groups = new Map<string, Action[]>();
   for (const a of actions) {
-    const source = a.kind === 'snapshot' || a.kind === 'conflict' ? a.source : undefined;
+    const source = a.kind === 'snapshot' || a.kind === 'conflict' || a.kind === 'destroy' ? a.source : undefined;
     const key = source !== undefined ? `source ${source}` : (a.pair ?? '');
     let list = groups.get(key);
     if (!list) groups.set(key, (list = []));

@@ -141,11 +141,7 @@ export function normalise(raw: RawSpec, file: string, hash: string, at: SpecLoca
 /** Keys the schema accepts that this version cannot act on yet; planning refuses them. */
 function unsupportedUses(raw: RawSpec, at: SpecLocator): UnsupportedUse[] {
   const paths: SpecPath[] = [];
-  for (const [name, s] of Object.entries(raw.sources)) {
-    if (s.retention !== undefined) paths.push(['sources', name, 'retention']);
-  }
   for (const [name, t] of Object.entries(raw.targets)) {
-    if (t.retention !== undefined) paths.push(['targets', name, 'retention']);
     if (Object.keys(t.receive.properties).length > 0) paths.push(['targets', name, 'receive', 'properties']);
     if (t.receive.exclude_properties.length > 0) paths.push(['targets', name, 'receive', 'exclude_properties']);
   }

@@ -7,6 +7,7 @@ import { isWithin, targetDatasetFor } from './mapping.js';
 import type { RawRebaseGroup } from './normalise.js';
 import { formatPath, type SpecLocator, type SpecPath } from './positions.js';
 import { didYouMean } from './suggest.js';
+import { keepsNothing, RULES } from '../retention/buckets.js';
 
 type Report = (path: SpecPath, message: string, where?: 'value' | 'key') => void;
 
@@ -23,6 +24,7 @@ export function semanticProblems(
     }
   };
   checkHostRefs(spec, rebase, report);
+  checkRetention(spec, report);
   for (const source of Object.values(spec.sources)) checkSource(source, report);
   const pairs = checkPairs(spec, report);
   for (const { pair, index, source, target } of pairs) {
@@ -222,4 +224,15 @@ function checkSnapshotOverlap(spec: Spec, at: SpecLocator, report: Report): void
       });
     }
   });
+}
+
+/** A policy that keeps nothing would destroy every zfsync snapshot, the base of the next send with them. */
+function checkRetention(spec: Spec, report: Report): void {
+  const check = (section: string, name: string, policy: Spec['sources'][string]['retention']) => {
+    if (policy && keepsNothing(policy)) {
+      report([section, name, 'retention'], `retention keeps nothing: set at least one of ${RULES.join(', ')} above 0 (or remove retention to keep every snapshot)`, 'key');
+    }
+  };
+  for (const s of Object.values(spec.sources)) check('sources', s.name, s.retention);
+  for (const t of Object.values(spec.targets)) check('targets', t.name, t.retention);
 }

@@ -93,6 +93,8 @@ export function parseProbe(output: string): Capabilities {
     bookmarks: usageOf(usage, 'bookmark').lines.length > 0,
     // zfs-fuse lists `hold` but cannot run it; trust holds only on OpenZFS.
     holds: openzfs && usageOf(usage, 'hold').lines.length > 0,
+    // `destroy ... <filesystem|volume>@<snap>[%<snap>][,...]`; zfs-fuse names one `<snapshot>`.
+    multiDestroy: usageOf(usage, 'destroy').lines.some((l) => /@<snap>.*,\.\.\./.test(l)),
     rawSend: send.flags.has('w'),
     compressedSend: send.flags.has('c'),
     largeBlocks: send.flags.has('L') && send.flags.has('e'),

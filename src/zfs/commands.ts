@@ -115,3 +115,9 @@ export function mountAfterReceiveArgvs(zfs: string, target: string): string[][] 
 export function rollbackArgv(zfs: string, dataset: string, to: string, destroyLater: boolean): string[] {
   return [zfs, 'rollback', ...(destroyLater ? ['-r'] : []), snap(dataset, to)];
 }
+
+/** `zfs destroy pool/fs@a,b,c`: several names only where the host takes them (Capabilities.multiDestroy). */
+export function destroySnapshotsArgv(zfs: string, dataset: string, names: readonly string[]): string[] {
+  if (names.length === 0) throw new Error('destroySnapshotsArgv: no snapshots');
+  return [zfs, 'destroy', snap(dataset, names.join(','))];
+}

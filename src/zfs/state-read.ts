@@ -9,12 +9,14 @@ import { shellJoin } from '../host/quote.js';
 import type { Capabilities, Dataset, Snapshot } from '../types.js';
 import { PLACEHOLDER_PROPERTY } from './commands.js';
 
-type Column = 'name' | 'type' | 'guid' | 'createtxg' | 'creation' | 'origin' | 'referenced' | 'written' | 'receive_resume_token' | typeof PLACEHOLDER_PROPERTY;
+type Column = 'name' | 'type' | 'guid' | 'createtxg' | 'creation' | 'origin' | 'referenced' | 'written' | 'receive_resume_token' | 'userrefs' | typeof PLACEHOLDER_PROPERTY;
 
 export function stateColumns(caps: Capabilities): Column[] {
   const cols: Column[] = ['name', 'type', 'guid', 'createtxg', 'creation', 'origin', 'referenced'];
   if (caps.written) cols.push('written');
   if (caps.resumable) cols.push('receive_resume_token');
+  // Retention never destroys a held snapshot; only OpenZFS has holds (zfs-fuse lists but cannot run them).
+  if (caps.holds) cols.push('userrefs');
   cols.push(PLACEHOLDER_PROPERTY);
   return cols;
 }
@@ -182,6 +184,7 @@ const enum Kind {
   Written,
   Token,
   Placeholder,
+  Userrefs,
 }
 
 const KIND: Record<Column, Kind> = {
@@ -194,6 +197,7 @@ const KIND: Record<Column, Kind> = {
   referenced: Kind.Referenced,
   written: Kind.Written,
   receive_resume_token: Kind.Token,
+  userrefs: Kind.Userrefs,
   [PLACEHOLDER_PROPERTY]: Kind.Placeholder,
 };
 
@@ -220,10 +224,11 @@ class Objects {
   written: number | undefined;
   token: string | undefined;
   placeholder: string | undefined;
+  userrefs: number | undefined;
 
   reset(): void {
     this.type = this.guid = this.origin = this.token = this.placeholder = undefined;
-    this.createtxg = this.creation = this.referenced = this.written = undefined;
+    this.createtxg = this.creation = this.referenced = this.written = this.userrefs = undefined;
   }
 
   /** Stores the value `text[a, b)` of a column of kind `k`. */
@@ -257,6 +262,9 @@ class Objects {
         break;
       case Kind.Placeholder:
         this.placeholder = text.slice(a, b);
+        break;
+      case Kind.Userrefs:
+        this.userrefs = numberAt(text, a, b);
         break;
     }
   }
@@ -295,6 +303,7 @@ class Objects {
       };
       if (this.referenced !== undefined) snap.referenced = this.referenced;
       if (this.written !== undefined) snap.written = this.written;
+      if (this.userrefs) snap.userrefs = this.userrefs;
       if (last) last.snapshots.push(snap);
       else this.b.addSnapshot(dataset, snap);
       return;

@@ -181,8 +181,6 @@ describe('parseSpec: a valid spec', () => {
     assert.deepEqual(
       spec.unsupported.map((u) => `${u.pos.line}:${u.pos.col} ${u.key}`),
       [
-        '8:5 sources.vms.retention',
-        '14:5 targets.a.retention',
         '16:7 targets.a.receive.properties',
         '17:7 targets.a.receive.exclude_properties',
         '21:1 rebase',
@@ -489,8 +487,6 @@ describe('loadSpec', () => {
     assert.deepEqual(
       reference.unsupported.map((u) => u.key),
       [
-        'sources.vms.retention',
-        'targets.pool2.retention',
         'targets.pool2.receive.properties',
         'targets.pool2.receive.exclude_properties',
         'rebase',

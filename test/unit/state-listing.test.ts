@@ -10,7 +10,8 @@ import { StateListingParser, parseStateOutput, stateReadCalls, stateReadScript }
 import { HostBuilder, stateOf } from '../helpers/state-builder.js';
 
 const fixture = (p: string): string => readFileSync(new URL(`../fixtures/${p}`, import.meta.url), 'utf8');
-const oz = parseProbe(fixture('openzfs-2.1/probe.txt'));
+// The OpenZFS listing fixture was recorded before the state read asked for `userrefs` (holds).
+const oz = { ...parseProbe(fixture('openzfs-2.1/probe.txt')), holds: false };
 const fuse = parseProbe(fixture('zfs-fuse/probe.txt'));
 
 const SPEC = `version: 1

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
 import { planDocument } from '../../plan/document.js';
-import { hasChanges } from '../../plan/planner.js';
+import { hasChanges, planWithRetention } from '../../plan/planner.js';
+import { renderRetentionPreview } from '../../retention/preview.js';
 import { renderPlanMarkdown } from '../../render/plan-markdown.js';
 import { renderPlanText, summaryLine } from '../../render/plan-text.js';
 import { fingerprints } from '../../state/fingerprint.js';
@@ -18,6 +19,7 @@ export interface PlanFlags {
   color?: boolean;
   format?: string;
   quiet?: boolean;
+  retention?: boolean;
 }
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
@@ -32,6 +34,7 @@ export function planFormatOf(flags: { json?: boolean; format?: string }): PlanFo
 export async function planCommand(io: Io, flags: PlanFlags): Promise<number> {
   if (flags.out === '') throw new UsageError('--out needs a file name');
   const format = planFormatOf(flags);
+  if (flags.retention && format !== 'text') throw new UsageError(`--retention is a text report; it cannot be combined with --format ${format}`);
   if (flags.out) await checkOutputFile(flags.out, '--out');
   const session = await openSession(flags.config, (e) => {
     const line = format === 'json' ? undefined : hostLine(e, flags.quiet);
@@ -47,6 +50,8 @@ export async function planCommand(io: Io, flags: PlanFlags): Promise<number> {
     else {
       out(io, flags.quiet ? summaryLine(p.summary) : renderPlanText(p, { color: useColor(io, flags.color) }));
       if (flags.out && !flags.quiet) out(io, `Saved the plan to ${flags.out}. Apply exactly this plan with: zfsync apply ${flags.out}`);
+      // Pure, so planning again gives exactly the verdicts behind the plan's destroys.
+      if (flags.retention) out(io, '\n' + renderRetentionPreview(planWithRetention(session.spec, session.state, now).retention.report));
     }
     // A host that could not be read is an error even though the rest of the plan is shown.
     if (Object.keys(session.state.unreachable ?? {}).length > 0) return 1;
