@@ -1,6 +1,6 @@
 // Which locks an apply takes, from the spec alone (they are taken before the state is read):
 // the root of every target a pair writes to, and every root of a source that zfsync snapshots
-// (two applies snapshotting one source would collide). Hosts that could not be connected are
+// or prunes (two applies snapshotting one source would collide). Hosts that could not be connected are
 // left out: their pairs become conflicts and write nothing.
 import type { Spec } from '../types.js';
 import type { LockTarget } from './record.js';
@@ -19,7 +19,7 @@ export function locksForSpec(spec: Spec, connected: { has(host: string): boolean
     if (target) add({ host: target.host, dataset: target.dataset, role: 'target' });
   }
   for (const source of Object.values(spec.sources)) {
-    if (source.snapshotEvery === undefined) continue;
+    if (source.snapshotEvery === undefined && source.retention === undefined) continue;
     for (const root of source.datasets) add({ host: source.host, dataset: root, role: 'source' });
   }
   return [...found.values()].sort((x, y) => (x.host === y.host ? cmp(x.dataset, y.dataset) : cmp(x.host, y.host)));

@@ -166,6 +166,14 @@ replicate:
     ]);
   });
 
+  it('a source with retention but no snapshot_every is locked too: apply destroys its snapshots', () => {
+    const pruned = parseSpec('version: 1\nsources:\n  a: { datasets: [tank/a], retention: { last: 3 } }\ntargets:\n  t: { dataset: bk }\nreplicate:\n  - { from: a, to: t }\n', 'zfsync.yaml');
+    assert.deepEqual(locksForSpec(pruned, new Set(['local'])), [
+      { host: 'local', dataset: 'bk', role: 'target' },
+      { host: 'local', dataset: 'tank/a', role: 'source' },
+    ]);
+  });
+
   it('takes no lock on a host that could not be connected', () => {
     assert.deepEqual(locksForSpec(spec, new Set(['local'])).map((l) => l.host), ['local', 'local', 'local', 'local']);
   });

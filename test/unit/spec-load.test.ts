@@ -472,6 +472,13 @@ describe('loadSpec', () => {
     assert.equal(loaded, 3);
   });
 
+  it('loads the retention example with nothing unsupported', async () => {
+    const spec = await loadSpec('examples/retention.yaml');
+    assert.deepEqual(spec.unsupported, []);
+    assert.deepEqual(spec.sources.vms?.retention, { last: 6, hourly: 24, daily: 3 });
+    assert.deepEqual(spec.targets.backup?.retention, { hourly: 24, daily: 14, weekly: 8, monthly: 12, yearly: 3 });
+  });
+
   it('loads the property-selection example with nothing unsupported', async () => {
     const spec = await loadSpec('examples/property.yaml');
     assert.deepEqual(spec.unsupported, []);
