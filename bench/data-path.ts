@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PROBE_SCRIPT, describeCapabilities, parseProbe } from '../src/zfs/capabilities.js';
 import { zfsync } from '../test/helpers/cli.js';
-import { retryBusy } from '../test/helpers/zfs.js';
+import { removeLockFiles, retryBusy } from '../test/helpers/zfs.js';
 import { ENV, makeSparsePools, otherZfsProcesses, sh, sleep, zfs, zpool } from './shell.js';
 import { hotSpots, type CpuProfile, type HotSpot } from './profile.js';
 
@@ -249,6 +249,7 @@ export async function benchDataPath(o: DataPathOptions): Promise<DataPathResult>
       await retryBusy(() => zpool(['destroy', '-f', pool]), 30, 1000).catch((e: unknown) => errors.push(String(e)));
     }
     await fs.rm(dir, { recursive: true, force: true });
+    await removeLockFiles(created);
     if (errors.length > 0) o.log(`data-path: POOL CLEANUP FAILED: ${errors.join('; ')}`);
   }
 }

@@ -21,7 +21,7 @@ import { PROBE_SCRIPT, describeCapabilities, parseProbe } from '../src/zfs/capab
 import { zfsync } from '../test/helpers/cli.js';
 import { sshHost } from '../test/helpers/ssh-spec.js';
 import { requireSshd, sshArgs, startSshd, type SshServer } from '../test/helpers/sshd.js';
-import { LOCK_FILE, acquireZfsLock, releaseZfsLock, retryBusy } from '../test/helpers/zfs.js';
+import { LOCK_FILE, acquireZfsLock, releaseZfsLock, removeLockFiles, retryBusy } from '../test/helpers/zfs.js';
 import { ENV, makeSparsePools, otherZfsProcesses, sh, sleep, zfs, zpool } from './shell.js';
 import { hotSpotRows, hotSpots, type CpuProfile, type HotSpot } from './profile.js';
 
@@ -381,6 +381,7 @@ export async function benchSshPush(opts: SshPushOptions): Promise<SshPushResult>
       });
     }
     if (!poolsLeft) await fs.rm(dir, { recursive: true, force: true }); // else keep the pool files
+    await removeLockFiles(created);
     if (locked) await releaseZfsLock();
     if (errors.length > 0) log(`ssh-push: CLEANUP FAILED${poolsLeft ? ` (pool files kept in ${dir})` : ''}: ${errors.join('; ')}`);
   }
