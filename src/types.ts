@@ -190,6 +190,10 @@ export interface Dataset {
   placeholder: boolean;
   /** Oldest first (by createtxg). */
   snapshots: Snapshot[];
+  /** `readonly`, `canmount` and `mounted` as listed (volumes have no canmount/mounted); drift on replicas is planned as `set`. */
+  readonly?: boolean;
+  canmount?: 'on' | 'off' | 'noauto';
+  mounted?: boolean;
 }
 
 export interface HostState {
@@ -354,7 +358,20 @@ export interface DestroyAction extends ActionBase {
   policy: string;
 }
 
-export type Action = SnapshotAction | CreateAction | SendAction | RollbackAction | ConflictAction | DestroyAction;
+/** Drift: properties zfsync manages on a replica (receive.readonly, receive.mount) set back (see src/drift). */
+export interface SetAction extends ActionBase {
+  kind: 'set';
+  host: string;
+  dataset: string;
+  /** Property -> the value zfsync sets. */
+  properties: Record<string, string>;
+  /** Property -> the value it had when planned. */
+  was: Record<string, string>;
+  /** The spec key that wants each value, e.g. `targets.bk.receive.readonly is true`. */
+  because: string[];
+}
+
+export type Action = SnapshotAction | CreateAction | SendAction | RollbackAction | ConflictAction | DestroyAction | SetAction;
 export type ActionKind = Action['kind'];
 
 export interface PlanSummary {
@@ -369,6 +386,8 @@ export interface PlanSummary {
   destroys: number;
   rollbacks: number;
   conflicts: number;
+  /** Drifted replicas whose properties are set back; absent when none. */
+  sets?: number;
 }
 
 export interface Plan {

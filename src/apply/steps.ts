@@ -15,6 +15,7 @@ import {
   snapshotArgv,
 } from '../zfs/commands.js';
 import { destroyArgvs } from '../retention/destroy.js';
+import { setArgvs } from '../drift/set-action.js';
 
 export interface HostInfo {
   zfs: string;
@@ -64,6 +65,8 @@ export function actionSteps(action: Action, hostInfo: (host: string) => HostInfo
       return sendSteps(action, hostInfo);
     case 'destroy':
       return destroyArgvs(hostInfo(action.host).zfs, action).map((argv) => ({ kind: 'run', host: action.host, argv }));
+    case 'set':
+      return setArgvs(hostInfo(action.host).zfs, action).map((argv) => ({ kind: 'run', host: action.host, argv }));
   }
 }
 

@@ -3,8 +3,10 @@ import { targetDatasetFor } from '../spec/mapping.js';
 import type { Action, Dataset, HostState, Plan, ReceiveOptions, RollbackAction, SendAction, SendTransport, Spec, State } from '../types.js';
 import type { PairLink } from '../retention/links.js';
 import { planRetention, type RetentionResult } from '../retention/plan.js';
+import { driftSteps } from '../drift/detect.js';
+import { orphanNotes } from '../drift/orphans.js';
 import { transportFor } from './transport.js';
-import { diffPair, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
+import { diffPair, newestCommonSnapshot, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
 import { compareDatasetNames, receivingDatasets, selectDatasets, SnapshotClaims } from './select.js';
 import { snapshotName } from './snapshot-names.js';
 import { snapshotCommands, snapshotDue } from './snapshots.js';
@@ -131,10 +133,14 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
     return m.get(name) ?? 0;
   };
 
+  // For orphans: what every pair maps to, per target host, and the targets whose mapping is not all known.
+  const mappedTargets = new Map<string, Set<string>>();
+  const blindTargets = new Set<string>();
   for (const pair of spec.replicate) {
     const source = spec.sources[pair.from]!;
     const target = spec.targets[pair.to]!;
     const pairName = `${pair.from} -> ${pair.to}`;
+    if (!selections.has(source.name)) blindTargets.add(target.name);
     if (down[source.host] !== undefined) continue; // its source's conflict says why
     if (down[target.host] !== undefined) {
       blindSources.add(source.name);
@@ -155,7 +161,10 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
     const mapped = (selections.get(source.name) ?? [])
       .map((name) => ({ name, targetName: targetDatasetFor(target, name) }))
       .sort((x, y) => compareDatasetNames(x.targetName, y.targetName));
+    let mappedHere = mappedTargets.get(target.host);
+    if (!mappedHere) mappedTargets.set(target.host, (mappedHere = new Set()));
     for (const { name, targetName } of mapped) {
+      mappedHere.add(targetName);
       const src = shs.datasets.get(name)!;
       const tgt = ths.datasets.get(targetName);
       const snaps: PlannedSnapshot[] = src.snapshots.slice();
@@ -178,6 +187,17 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
       links.push(link);
       if (parents === undefined) continue;
       let prev = parents;
+      // Drift is checked only on zfsync's own replicas (a snapshot in common by GUID), and not where the pair is in conflict anyway.
+      if (tgt && !steps.some((st) => st.kind === 'conflict') && newestCommonSnapshot(snaps, tgt.snapshots)) {
+        for (const d of driftSteps(tgt, targetName, target)) {
+          if (d.kind === 'conflict') {
+            b.add({ kind: 'conflict', pair: pairName, host: target.host, dataset: targetName, message: d.message, resolution: d.resolution, reason: d.message, dependsOn: [] });
+            link.conflict = true;
+          } else {
+            prev = [b.add({ kind: 'set', pair: pairName, host: target.host, dataset: targetName, properties: d.properties, was: d.was, because: d.because, reason: `drift: ${d.because.join(', ')}`, dependsOn: prev })];
+          }
+        }
+      }
       for (const step of steps) {
         const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, targetState: ths, transport, deps: prev, snapDeps });
         if (id) prev = [id];
@@ -195,6 +215,14 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
   const retention = planRetention({ spec, state, selections, links, blindSources, taken, report });
   for (const d of retention.drafts) b.add(d);
   b.notes.push(...retention.notes);
+  const selected = new Map<string, Set<string>>();
+  for (const [name, datasets] of selections) {
+    const host = spec.sources[name]!.host;
+    let set = selected.get(host);
+    if (!set) selected.set(host, (set = new Set()));
+    for (const d of datasets) set.add(d);
+  }
+  b.notes.push(...orphanNotes({ spec, hosts: state.hosts, mapped: mappedTargets, blind: blindTargets, selected }));
   return { plan: { actions: b.actions, notes: b.notes, summary: summarize(b.actions) }, retention };
 }
 

@@ -25,6 +25,9 @@ export function summarize(actions: readonly Action[]): PlanSummary {
       case 'destroy':
         s.destroys += a.snapshots.length;
         break;
+      case 'set':
+        s.sets = (s.sets ?? 0) + 1;
+        break;
     }
   }
   return s;

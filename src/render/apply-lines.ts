@@ -6,6 +6,7 @@ import { takeoverMessage, waitingMessage, what } from '../lock/messages.js';
 import type { Action } from '../types.js';
 import { interruptedText } from './interrupted.js';
 import { destroyTitle } from '../retention/destroy.js';
+import { setTitle } from '../drift/set-action.js';
 
 export function actionTitle(a: Action): string {
   switch (a.kind) {
@@ -21,6 +22,8 @@ export function actionTitle(a: Action): string {
       return `conflict ${a.host}: ${a.dataset}`;
     case 'destroy':
       return destroyTitle(a);
+    case 'set':
+      return setTitle(a);
   }
 }
 

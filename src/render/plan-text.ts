@@ -5,6 +5,7 @@ import { formatBytes, plural } from '../plan/format.js';
 import { summarize } from '../plan/summary.js';
 import { escapeControl as esc } from './escape.js';
 import { destroyHead } from '../retention/destroy.js';
+import { setHead } from '../drift/set-action.js';
 
 export interface TextOptions {
   color: boolean;
@@ -49,6 +50,8 @@ export function actionHead(a: Action): { symbol: string; verb: string; subject: 
       return { symbol: SYMBOL.conflict!, verb: 'conflict', subject: `${a.host}: ${a.dataset}`, detail: '' };
     case 'destroy':
       return destroyHead(a);
+    case 'set':
+      return setHead(a);
   }
 }
 
@@ -135,6 +138,7 @@ export function totalLine(actions: readonly Action[]): string | undefined {
 export function summaryLine(s: PlanSummary): string {
   const parts = [`${s.sends} to send`, plural(s.snapshots, 'snapshot'), `${s.creates} to create`];
   if (s.rollbacks) parts.push(`${s.rollbacks} to roll back`);
+  if (s.sets) parts.push(`${s.sets} to set`);
   parts.push(`${s.destroys} to destroy`, plural(s.conflicts, 'conflict'));
   return `Plan: ${parts.join(', ')}.`;
 }

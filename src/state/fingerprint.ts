@@ -14,6 +14,8 @@ export function datasetFingerprint(d: Dataset | undefined): string {
   if (!d) return 'absent';
   let text = `${d.guid}|${d.placeholder ? 'p' : ''}|${d.resumeToken ?? ''}`;
   for (const s of d.snapshots) text += `|${s.name}:${s.guid}`;
+  // The drift properties only where read, so that fingerprints of states without them stay as they were.
+  if (d.readonly !== undefined || d.canmount !== undefined || d.mounted !== undefined) text += `|${d.readonly}:${d.canmount}:${d.mounted}`;
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 

@@ -121,3 +121,8 @@ export function destroySnapshotsArgv(zfs: string, dataset: string, names: readon
   if (names.length === 0) throw new Error('destroySnapshotsArgv: no snapshots');
   return [zfs, 'destroy', snap(dataset, names.join(','))];
 }
+
+/** `zfs set prop=value ds`: one property per call, as older zfs (zfs-fuse) takes only one. */
+export function setPropertyArgv(zfs: string, dataset: string, property: string, value: string): string[] {
+  return [zfs, 'set', `${property}=${value}`, dataset];
+}

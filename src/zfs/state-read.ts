@@ -9,7 +9,7 @@ import { shellJoin } from '../host/quote.js';
 import type { Capabilities, Dataset, Snapshot } from '../types.js';
 import { PLACEHOLDER_PROPERTY } from './commands.js';
 
-type Column = 'name' | 'type' | 'guid' | 'createtxg' | 'creation' | 'origin' | 'referenced' | 'written' | 'receive_resume_token' | 'userrefs' | typeof PLACEHOLDER_PROPERTY;
+type Column = 'name' | 'type' | 'guid' | 'createtxg' | 'creation' | 'origin' | 'referenced' | 'written' | 'receive_resume_token' | 'userrefs' | typeof PLACEHOLDER_PROPERTY | 'readonly' | 'canmount' | 'mounted';
 
 export function stateColumns(caps: Capabilities): Column[] {
   const cols: Column[] = ['name', 'type', 'guid', 'createtxg', 'creation', 'origin', 'referenced'];
@@ -18,6 +18,8 @@ export function stateColumns(caps: Capabilities): Column[] {
   // Retention never destroys a held snapshot; only OpenZFS has holds (zfs-fuse lists but cannot run them).
   if (caps.holds) cols.push('userrefs');
   cols.push(PLACEHOLDER_PROPERTY);
+  // Last, so that listings recorded without them still parse (a short line leaves them unknown).
+  cols.push('readonly', 'canmount', 'mounted');
   return cols;
 }
 
@@ -171,6 +173,11 @@ function numberAt(text: string, a: number, b: number): number | undefined {
   return n;
 }
 
+/** `on`/`off` (or `yes`/`no`) as a boolean; anything else (`-`) is unknown. */
+function onOff(v: string, yes: string, no: string): boolean | undefined {
+  return v === yes ? true : v === no ? false : undefined;
+}
+
 /** What a column holds, so that each value is converted once, where it is read. */
 const enum Kind {
   Ignore,
@@ -185,6 +192,9 @@ const enum Kind {
   Token,
   Placeholder,
   Userrefs,
+  Readonly,
+  Canmount,
+  Mounted,
 }
 
 const KIND: Record<Column, Kind> = {
@@ -199,6 +209,9 @@ const KIND: Record<Column, Kind> = {
   receive_resume_token: Kind.Token,
   userrefs: Kind.Userrefs,
   [PLACEHOLDER_PROPERTY]: Kind.Placeholder,
+  readonly: Kind.Readonly,
+  canmount: Kind.Canmount,
+  mounted: Kind.Mounted,
 };
 
 /** Distinct snapshot names kept once each (zfs snapshot -r gives thousands of datasets the same names), up to this many. */
@@ -225,8 +238,12 @@ class Objects {
   token: string | undefined;
   placeholder: string | undefined;
   userrefs: number | undefined;
+  readonly: boolean | undefined;
+  canmount: Dataset['canmount'];
+  mounted: boolean | undefined;
 
   reset(): void {
+    this.readonly = this.mounted = this.canmount = undefined;
     this.type = this.guid = this.origin = this.token = this.placeholder = undefined;
     this.createtxg = this.creation = this.referenced = this.written = this.userrefs = undefined;
   }
@@ -266,6 +283,17 @@ class Objects {
       case Kind.Userrefs:
         this.userrefs = numberAt(text, a, b);
         break;
+      case Kind.Readonly:
+        this.readonly = onOff(text.slice(a, b), 'on', 'off');
+        break;
+      case Kind.Mounted:
+        this.mounted = onOff(text.slice(a, b), 'yes', 'no');
+        break;
+      case Kind.Canmount: {
+        const v = text.slice(a, b);
+        this.canmount = v === 'on' || v === 'off' || v === 'noauto' ? v : undefined;
+        break;
+      }
     }
   }
 
@@ -325,6 +353,9 @@ class Objects {
     if (this.referenced !== undefined) d.referenced = this.referenced;
     if (this.written !== undefined) d.written = this.written;
     if (this.token && this.token !== '-') d.resumeToken = ownString(this.token);
+    if (this.readonly !== undefined) d.readonly = this.readonly;
+    if (this.canmount !== undefined) d.canmount = this.canmount;
+    if (this.mounted !== undefined) d.mounted = this.mounted;
     this.last = this.b.addDataset(d);
   }
 

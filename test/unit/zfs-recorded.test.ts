@@ -78,11 +78,11 @@ describe('state read argv matches the recorded command lines', () => {
   it('OpenZFS: zfs list -H -p', () => {
     assert.deepEqual(stateReadArgs(oz, 'tree', ['vmtank']), [
       'list', '-H', '-p', '-t', 'filesystem,volume,snapshot',
-      '-o', 'name,type,guid,createtxg,creation,origin,referenced,written,receive_resume_token,zfsync:placeholder',
+      '-o', 'name,type,guid,createtxg,creation,origin,referenced,written,receive_resume_token,zfsync:placeholder,readonly,canmount,mounted',
       '-r', 'vmtank',
     ]);
-    // every recorded line has exactly one field per column
-    const width = stateColumns(oz).length;
+    // every recorded line has exactly one field per column (it was recorded before the last three, readonly, canmount and mounted, were asked for)
+    const width = stateColumns(oz).length - 3;
     for (const line of ozText.split('\n').filter(Boolean)) assert.equal(line.split('\t').length, width, line);
   });
 
@@ -101,7 +101,7 @@ describe('state read argv matches the recorded command lines', () => {
   it('zfs-fuse: zfs get -H -p -r', () => {
     assert.deepEqual(stateReadArgs(fuse, 'tree', [FUSE_POOL]), [
       'get', '-H', '-p', '-r', '-o', 'name,property,value',
-      'type,guid,createtxg,creation,origin,referenced,zfsync:placeholder', FUSE_POOL,
+      'type,guid,createtxg,creation,origin,referenced,zfsync:placeholder,readonly,canmount,mounted', FUSE_POOL,
     ]);
   });
 });
