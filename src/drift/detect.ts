@@ -13,7 +13,9 @@ export function driftSteps(t: Dataset, name: string, spec: TargetSpec): DriftSte
   const was: Record<string, string> = {};
   const because: string[] = [];
   const key = `targets.${spec.name}.receive`;
-  if (spec.receive.readonly && t.readonly === false) {
+  // A mounted dataset lists the readonly of its mount (a `temporary` value: zfs-fuse always
+  // mounts read-write), not the property zfsync set: it is compared only while unmounted.
+  if (spec.receive.readonly && t.readonly === false && t.mounted !== true) {
     properties.readonly = 'on';
     was.readonly = 'off';
     because.push(`${key}.readonly is true`);

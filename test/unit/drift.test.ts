@@ -89,6 +89,13 @@ describe('drift on a replica', () => {
     assert.match(c.resolution, /^unmount it \(zfs umount backup\/vm\/a\) or set targets\.bk\.receive\.mount: true/);
   });
 
+  it('a mounted replica (receive.mount: true) is not checked for readonly: it lists its mount\'s value', () => {
+    const { src, tgt } = world({ readonly: false, canmount: 'on', mounted: true });
+    assert.deepEqual(plan(spec(', receive: { mount: true }'), stateOf(src, tgt), NOW).actions, []);
+    const unmounted = world({ readonly: false, canmount: 'on', mounted: false });
+    assert.deepEqual(kinds(plan(spec(', receive: { mount: true }'), stateOf(unmounted.src, unmounted.tgt), NOW)), ['set']);
+  });
+
   it('receive.readonly: false and mount: true leave the properties alone', () => {
     const { src, tgt } = world({ readonly: false, canmount: 'on', mounted: true });
     assert.deepEqual(plan(spec(', receive: { readonly: false, mount: true }'), stateOf(src, tgt), NOW).actions, []);
