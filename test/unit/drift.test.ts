@@ -7,6 +7,7 @@ import { parsePlanDocument, planDocument } from '../../src/plan/document.js';
 import { plan } from '../../src/plan/planner.js';
 import { compareActions } from '../../src/plan/verify-saved.js';
 import { actionTitle } from '../../src/render/apply-lines.js';
+import { renderPlanMarkdown } from '../../src/render/plan-markdown.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 import { parseSpec } from '../../src/spec/load.js';
 import { fingerprints } from '../../src/state/fingerprint.js';
@@ -63,6 +64,7 @@ describe('drift on a replica', () => {
     assert.match(text, /^ {4}~ set +nas: backup\/vm\/a readonly=on {2}\(was off: targets\.bk\.receive\.readonly is true\)$/m);
     assert.match(text, /Plan: 0 to send, 0 snapshots, 0 to create, 1 to set, 0 to destroy, 0 conflicts\./);
     assert.equal(p.summary.sets, 1);
+    assert.match(renderPlanMarkdown(p, {}), /\| to roll back \| to set \| to destroy \|[^\n]*\n[^\n]*\n\| 0 \| 0 \| 0 \| 0 \| 1 \| 0 \| 0 \|/);
     const steps = actionSteps(set, () => ({ zfs: 'zfs', capabilities: LEGACY }));
     assert.deepEqual(steps, [{ kind: 'run', host: 'nas', argv: ['zfs', 'set', 'readonly=on', 'backup/vm/a'] }]);
     assert.equal(actionTitle(set), 'set nas: backup/vm/a readonly=on');
