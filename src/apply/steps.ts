@@ -5,6 +5,7 @@ import { receiverTransport as receiverStages, senderTransport as senderStages } 
 import {
   clearPlaceholderArgv,
   createParentArgv,
+  destroySnapshotsArgv,
   mountAfterReceiveArgvs,
   placeholderArgv,
   receiveArgv,
@@ -14,7 +15,7 @@ import {
   snap,
   snapshotArgv,
 } from '../zfs/commands.js';
-import { destroyArgvs } from '../retention/destroy.js';
+import { destroyArgvs, destroyCalls } from '../retention/destroy.js';
 import { setArgvs } from '../drift/set-action.js';
 
 export interface HostInfo {
@@ -58,8 +59,10 @@ export function actionSteps(action: Action, hostInfo: (host: string) => HostInfo
       return steps;
     }
     case 'rollback': {
-      const { zfs } = hostInfo(action.host);
-      return [{ kind: 'run', host: action.host, argv: rollbackArgv(zfs, action.dataset, action.to.name, action.destroys.length > 0) }];
+      const { zfs, capabilities } = hostInfo(action.host);
+      // Exactly the snapshots the plan lists, by name, then the rollback itself (see rollbackArgv).
+      const destroys = destroyCalls(action.destroys, capabilities).map((names) => destroySnapshotsArgv(zfs, action.dataset, names));
+      return [...destroys, rollbackArgv(zfs, action.dataset, action.to.name)].map((argv) => ({ kind: 'run', host: action.host, argv }));
     }
     case 'send':
       return sendSteps(action, hostInfo);

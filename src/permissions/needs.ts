@@ -100,8 +100,8 @@ const REASON = {
   canmountReceived: 'received datasets get canmount=noauto (receive.mount: false)',
   canmountPlaceholder: 'placeholders are created with canmount=noauto and set to canmount=on after the receive (receive.mount: true)',
   placeholder: `zfsync marks the datasets it creates with ${PLACEHOLDER_PROPERTY} and clears it after the receive (zfs create -o, zfs inherit)`,
-  rollback: 'on_divergence: rollback: zfs rollback -r to the newest common snapshot',
-  rollbackDestroys: 'on_divergence: rollback: zfs rollback -r destroys the target snapshots newer than the common one',
+  rollback: 'on_divergence: rollback: zfs rollback to the newest common snapshot',
+  rollbackDestroys: 'on_divergence: rollback: the target snapshots newer than the common one are destroyed by name first (zfs destroy)',
 } as const;
 
 const isUserProperty = (name: string): boolean => name.includes(':');

@@ -112,8 +112,13 @@ export function mountAfterReceiveArgvs(zfs: string, target: string): string[][] 
   return [[zfs, 'set', 'canmount=on', target], [zfs, 'mount', target]];
 }
 
-export function rollbackArgv(zfs: string, dataset: string, to: string, destroyLater: boolean): string[] {
-  return [zfs, 'rollback', ...(destroyLater ? ['-r'] : []), snap(dataset, to)];
+/**
+ * Never `-r`: that would also destroy snapshots and bookmarks that appeared after the plan was
+ * made. The snapshots the plan lists are destroyed by name first; anything else still newer than
+ * `to` makes zfs refuse the rollback, which fails the action and skips what depends on it.
+ */
+export function rollbackArgv(zfs: string, dataset: string, to: string): string[] {
+  return [zfs, 'rollback', snap(dataset, to)];
 }
 
 /** `zfs destroy pool/fs@a,b,c`: several names only where the host takes them (Capabilities.multiDestroy). */

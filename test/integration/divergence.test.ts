@@ -1,7 +1,9 @@
 // Diverged targets are refused, rolled back only when the spec allows it and the plan shows
 // it, and one failing pair never stops another.
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
+import { run } from '../../src/cli/main.js';
 import { hours, specFile, zfsync } from '../helpers/cli.js';
 import { createDatasets, getProp, listSnapshots, makePools, requireZfs, stateDigest, writeRandom, zfs } from '../helpers/zfs.js';
 
@@ -89,4 +91,37 @@ test('a modified target fails its receive with zfs own message; the other pair s
   assert.equal(fixed.code, 0, fixed.stdout);
   assert.deepEqual(await names(`${dst}/a`), ['zfsync_20261122T100000Z', 'zfsync_20261122T110000Z']);
   assert.equal(await getProp(`${dst}/a`, 'readonly'), 'on', 'receive.readonly: true, so the drift was set back, in a `~ set` the plan showed');
+});
+
+test('a rollback destroys exactly what the plan listed: a snapshot that appears while the prompt waits stops it', async (t) => {
+  if (!(await requireZfs(t))) return;
+  const { src, dst } = await makePools(t, ['src', 'dst']);
+  await createDatasets([`${src}/a`, `${src}/b`]);
+  const rollback = await specFile(t, spec(src, dst, 'rollback'));
+  assert.equal((await zfsync(['apply', '-c', rollback.spec, '--auto-approve'], { now: T0 })).code, 0);
+  await zfs(['snapshot', `${dst}/a@intruder`]);
+
+  // The dry run shows the listed snapshot destroyed by name, then a rollback without -r.
+  const dry = await zfsync(['apply', '-c', rollback.spec, '--dry-run'], { now: hours(T0, 1) });
+  const commands = dry.stdout.split('\n').filter((l) => /^\[a\d+\]\s+local\$ zfs (destroy|rollback)/.test(l)).map((l) => l.replace(/^\[a\d+\]\s+local\$ /, ''));
+  assert.deepEqual(commands, [`zfs destroy ${dst}/a@intruder`, `zfs rollback ${dst}/a@zfsync_20261122T100000Z`]);
+
+  // Planned and shown with @intruder only; @late appears while the prompt waits.
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  let out = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const now = hours(T0, 1);
+  const running = run(['apply', '-c', rollback.spec], { stdout, stderr: new PassThrough(), stdin, env: { NO_COLOR: '1' }, now: () => now });
+  for (let i = 0; i < 200 && !/destroys @intruder/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(out, /-\/\+ rollback\s+local: \S+\/a@zfsync_20261122T100000Z\s+\(destroys @intruder\)/);
+  await zfs(['snapshot', `${dst}/a@late`]);
+  stdin.end('yes\n');
+  const code = await running;
+  assert.equal(code, 1, out);
+  assert.match(out, /FAILED: rollback local: \S+\/a@zfsync_20261122T100000Z/);
+  assert.match(out, /skipped: a\d+ failed/, 'the send after the rollback is skipped');
+  // @intruder (listed) is gone; @late (not listed) is still there; the other pair went on.
+  assert.deepEqual(await names(`${dst}/a`), ['zfsync_20261122T100000Z', 'late']);
+  assert.deepEqual(await names(`${dst}/b`), ['zfsync_20261122T100000Z', 'zfsync_20261122T110000Z']);
 });

@@ -141,7 +141,7 @@ replicate:
     const t = grant(nas, 'target', 'backup');
     assert.deepEqual(perms(t), ['atime', 'canmount', 'compression', 'create', 'destroy', 'mount', 'receive', 'rollback', 'userprop']);
     assert.match(reasons(t, 'rollback'), /on_divergence: rollback/);
-    assert.match(reasons(t, 'destroy'), /zfs rollback -r destroys/);
+    assert.match(reasons(t, 'destroy'), /destroyed by name first \(zfs destroy\)/);
     assert.match(reasons(t, 'destroy'), /retention/);
     assert.match(reasons(t, 'compression'), /receive\.properties sets compression=lz4 \(zfs receive -o\)/);
     assert.match(reasons(t, 'atime'), /zfs receive -x/);
