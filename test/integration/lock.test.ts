@@ -19,6 +19,7 @@ import { specFile, zfsync } from '../helpers/cli.js';
 import { sshHost } from '../helpers/ssh-spec.js';
 import { requireSshd, startSshd } from '../helpers/sshd.js';
 import { createDatasets, listSnapshots, makePools, requireZfs, stateDigest, writeRandom } from '../helpers/zfs.js';
+import { alive } from '../helpers/process.js';
 
 const MAIN = pathToFileURL(fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))).href;
 const ENV = { ...process.env, NO_COLOR: '1', PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` };
@@ -71,14 +72,6 @@ function cli(t: TestContext, args: string[]): Cli {
 
 const short = async (ds: string) => (await listSnapshots(ds)).map((x) => ({ name: x.name.slice(x.name.indexOf('@') + 1), guid: x.guid }));
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The pids from `pid` up to init. */
 async function ancestors(pid: number): Promise<number[]> {

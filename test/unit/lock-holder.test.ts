@@ -14,6 +14,7 @@ import { formatRecord, lockName, parseRecord, type LockTarget } from '../../src/
 import { holdArgs, HOLD_SCRIPT, lockScriptArgv } from '../../src/lock/script.js';
 import { listLocks, removeLock } from '../../src/lock/unlock.js';
 import type { Spec } from '../../src/types.js';
+import { alive } from '../helpers/process.js';
 
 const DATASET = "backup/pve 1:x'y";
 const record = (id: string) => formatRecord({ id, role: 'target', host: 'local', dataset: DATASET, controller: 'ctl', controllerPid: 99, user: 'tester', started: '2026-11-22T10:00:00.000Z', version: '0.1.0' });
@@ -24,14 +25,6 @@ async function lockDir(t: TestContext): Promise<string> {
   return dir;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const runner = new LocalRunner();
 

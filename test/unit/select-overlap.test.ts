@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SpecError } from '../../src/errors.js';
 import { plan } from '../../src/plan/planner.js';
 import { parseSpec } from '../../src/spec/load.js';
 import type { ConflictAction, SnapshotAction } from '../../src/types.js';
 import { HostBuilder } from '../helpers/state-builder.js';
+import { problems, yaml } from '../helpers/spec-problems.js';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
-const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
 
-function problems(...lines: string[]): string[] {
-  try {
-    parseSpec(yaml(...lines), 'zfsync.yaml');
-  } catch (err) {
-    assert.ok(err instanceof SpecError, `expected a SpecError, got ${String(err)}`);
-    return err.message.split('\n');
-  }
-  return assert.fail('expected a SpecError');
-}
 
 describe('semantic check: two snapshotting sources selecting one dataset', () => {
   it('names both datasets entries with their positions', () => {

@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SpecError } from '../../src/errors.js';
 import { parseSpec } from '../../src/spec/load.js';
+import { problems, yaml } from '../helpers/spec-problems.js';
 
-/** One line per array entry, so fixture line numbers are index + 1. */
-const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
 
-function problems(...lines: string[]): string[] {
-  try {
-    parseSpec(yaml(...lines), 'zfsync.yaml');
-  } catch (err) {
-    assert.ok(err instanceof SpecError, `expected a SpecError, got ${String(err)}`);
-    return err.message.split('\n');
-  }
-  return assert.fail('expected a SpecError');
-}
 
 function accepts(...lines: string[]): void {
   parseSpec(yaml(...lines), 'zfsync.yaml');
