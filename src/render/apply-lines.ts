@@ -1,30 +1,13 @@
 // Apply progress as plain lines (non-TTY, CI logs, --dry-run): one line per event, naming the dataset.
-import { hostsOf } from './plan-text.js';
 import type { Emit, ZfsyncEvent } from '../io/events.js';
 import { formatBytes } from '../plan/format.js';
 import { takeoverMessage, waitingMessage, what } from '../lock/messages.js';
 import type { Action } from '../types.js';
 import { interruptedText } from './interrupted.js';
-import { destroyTitle } from '../retention/destroy.js';
-import { setTitle } from '../drift/set-action.js';
+import { kindOf } from '../kinds/index.js';
 
 export function actionTitle(a: Action): string {
-  switch (a.kind) {
-    case 'snapshot':
-      return `snapshot ${a.host}: @${a.snapshot} on ${a.datasets.length === 1 ? a.datasets[0] : `${a.datasets.length} datasets`}`;
-    case 'create':
-      return `create ${a.host}: ${a.dataset}`;
-    case 'send':
-      return `send ${a.mode} ${a.source.host === a.target.host ? '' : `${hostsOf(a)}: `}${a.source.dataset}${a.from ? `@${a.from.name} ->` : ''} @${a.to.name} => ${a.target.dataset}`;
-    case 'rollback':
-      return `rollback ${a.host}: ${a.dataset}@${a.to.name}`;
-    case 'conflict':
-      return `conflict ${a.host}: ${a.dataset}`;
-    case 'destroy':
-      return destroyTitle(a);
-    case 'set':
-      return setTitle(a);
-  }
+  return kindOf(a).title(a);
 }
 
 /** `42s`, `3m05s`, `1h02m`, `3d04h`. */

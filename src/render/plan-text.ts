@@ -4,87 +4,22 @@ import type { Action, Plan, PlanSummary, SendAction, SendTransport } from '../ty
 import { formatBytes, plural } from '../plan/format.js';
 import { summarize } from '../plan/summary.js';
 import { escapeControl as esc } from './escape.js';
-import { destroyHead } from '../retention/destroy.js';
-import { setHead } from '../drift/set-action.js';
+import { kindOf, type Head, type Tone } from '../kinds/index.js';
+import { hostsOf } from '../kinds/send.js';
 
 export interface TextOptions {
   color: boolean;
 }
 
-const SYMBOL: Record<string, string> = { snapshot: '+', create: '+', full: '+', incremental: '~', rollback: '-/+', conflict: '!' };
-
 /** What one line of the plan says about an action; every renderer (text, markdown) starts from it. */
-export function actionHead(a: Action): { symbol: string; verb: string; subject: string; detail: string } {
-  switch (a.kind) {
-    case 'snapshot': {
-      const calls = a.commands.length === 1 && a.commands[0]!.recursive ? `zfs snapshot -r ${a.commands[0]!.datasets[0]}` : plural(a.commands.length, 'zfs call');
-      return {
-        symbol: SYMBOL.snapshot!,
-        verb: 'snapshot',
-        subject: `${a.host}: @${a.snapshot}`,
-        detail: `${plural(a.datasets.length, 'dataset')}, ${calls}, ${a.atomic ? 'atomic' : 'NOT atomic (this zfs takes one name per call)'}`,
-      };
-    }
-    case 'create':
-      return { symbol: SYMBOL.create!, verb: 'create', subject: `${a.host}: ${a.dataset}`, detail: Object.entries(a.properties).map(([k, v]) => `${k}=${v}`).join(', ') + clears(a.clearsMarker) };
-    case 'send': {
-      const range = a.from ? `@${a.from.name} -> @${a.to.name}` : `@${a.to.name}`;
-      const flags = a.mode === 'incremental' ? `${a.intermediates ? '-I' : '-i'}, ${plural(a.snapshotCount, 'snapshot')}` : 'full stream';
-      const size = a.bytes !== undefined ? `~${formatBytes(a.bytes)}` : 'size unknown';
-      const into = a.receive.placeholder ? ', recv -F into an empty placeholder' : a.receive.force ? ', recv -F' : '';
-      return {
-        symbol: SYMBOL[a.mode]!,
-        verb: a.mode === 'full' ? 'send full' : 'send incremental',
-        subject: `${hostsOf(a)}: ${a.source.dataset} ${range} => ${a.target.dataset}`,
-        detail: `${flags}, ${size}${into}${transportText(a.transport)}${clears(a.clearsMarker)}`,
-      };
-    }
-    case 'rollback':
-      return {
-        symbol: SYMBOL.rollback!,
-        verb: 'rollback',
-        subject: `${a.host}: ${a.dataset}@${a.to.name}`,
-        detail: [a.destroys.length ? `destroys ${a.destroys.map((d) => '@' + d).join(', ')}` : '', a.discardsBytes ? `discards ${formatBytes(a.discardsBytes)} written` : ''].filter(Boolean).join('; ') || 'discards changes made since it',
-      };
-    case 'conflict':
-      return { symbol: SYMBOL.conflict!, verb: 'conflict', subject: `${a.host}: ${a.dataset}`, detail: '' };
-    case 'destroy':
-      return destroyHead(a);
-    case 'set':
-      return setHead(a);
-  }
+export function actionHead(a: Action): Head {
+  return kindOf(a).head(a);
 }
 
-const clears = (parent: string | undefined): string => (parent ? `, clears the placeholder marker of ${parent}` : '');
+export { hostsOf };
 
-/** `local`, `local -> nas`, `nas -> local`, `pve1 -> nas via local`. */
-export function hostsOf(a: SendAction): string {
-  const { host: from } = a.source;
-  const { host: to } = a.target;
-  if (from === to) return from;
-  return from !== 'local' && to !== 'local' ? `${from} -> ${to} via local` : `${from} -> ${to}`;
-}
-
-function transportText(t: SendTransport | undefined): string {
-  if (!t) return '';
-  const parts = [t.compress ?? 'uncompressed'];
-  if (t.bufferBytes) parts.push(`mbuffer ${formatBytes(t.bufferBytes)}`);
-  if (t.bandwidthLimit) parts.push(`limit ${formatBytes(t.bandwidthLimit)}/s`);
-  return `, ${parts.join(', ')}`;
-}
-
-function colorFor(c: ChalkInstance, a: Action): (s: string) => string {
-  switch (a.kind) {
-    case 'conflict':
-      return c.red.bold;
-    case 'rollback':
-    case 'destroy':
-      return c.magenta;
-    case 'send':
-      return a.mode === 'full' ? c.green : c.yellow;
-    default:
-      return c.green;
-  }
+function colorFor(c: ChalkInstance, tone: Tone): (s: string) => string {
+  return { add: c.green, change: c.yellow, remove: c.magenta, conflict: c.red.bold }[tone];
 }
 
 /** `a4 send full local: tank/vm @s1 => backup/tank/vm`: one action in a line, escaped. */
@@ -96,7 +31,7 @@ export function actionLabel(a: Action): string {
 /** Every text in the lines comes from the plan, which may come from a file: all of it is escaped. */
 export function renderAction(a: Action, c: ChalkInstance): string[] {
   const h = actionHead(a);
-  const paint = colorFor(c, a);
+  const paint = colorFor(c, h.tone);
   const lines = [`${paint(h.symbol.padStart(5))} ${paint(h.verb.padEnd(16))} ${esc(h.subject)}${h.detail ? c.dim(`  (${esc(h.detail)})`) : ''}`];
   const indent = ' '.repeat(23);
   if (a.kind === 'conflict') {
@@ -147,7 +82,7 @@ export function summaryLine(s: PlanSummary): string {
 export function groupActions(actions: readonly Action[]): Map<string, Action[]> {
   const groups = new Map<string, Action[]>();
   for (const a of actions) {
-    const source = a.kind === 'snapshot' || a.kind === 'conflict' || a.kind === 'destroy' ? a.source : undefined;
+    const source = kindOf(a).sourceOf?.(a);
     const key = source !== undefined ? `source ${source}` : (a.pair ?? '');
     let list = groups.get(key);
     if (!list) groups.set(key, (list = []));

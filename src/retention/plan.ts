@@ -4,7 +4,7 @@
 import type { DestroyAction, HostState, RetentionSpec, Spec, State } from '../types.js';
 import { plural } from '../plan/format.js';
 import { describePolicy } from './buckets.js';
-import { destroyCalls } from './destroy.js';
+import { destroyCalls } from '../kinds/destroy.js';
 import { judge, protect, type Protection, type Verdict } from './judge.js';
 import { projectedTarget, sourceProtections, targetProtections, type PairLink } from './links.js';
 
