@@ -96,6 +96,11 @@ export interface PairSpec {
   from: string;
   to: string;
   transport: TransportSpec;
+  /**
+   * Globs on snapshot names (`*`, `?`) that travel besides zfsync's own (by prefix). Defaults to
+   * none for a source that takes snapshots, to `*` (every snapshot) for one that does not.
+   */
+  snapshots: string[];
 }
 
 export type Compressor = 'zstd' | 'lz4' | 'gzip';

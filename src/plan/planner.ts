@@ -9,6 +9,7 @@ import { transportFor } from './transport.js';
 import { diffPair, newestCommonSnapshot, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
 import { compareDatasetNames, receivingDatasets, selectDatasets, SnapshotClaims } from './select.js';
 import { snapshotName } from './snapshot-names.js';
+import { describeTravel, namedByPair, travelFilter } from './travel.js';
 import { snapshotCommands, snapshotDue } from './snapshots.js';
 import { summarize } from './summary.js';
 
@@ -158,6 +159,8 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
       transport = t.transport;
       for (const n of t.notes) b.notes.push(`${pairName}: ${n}`);
     }
+    const travels = travelFilter(spec.snapshots.prefix, pair);
+    const travelText = describeTravel(spec.snapshots.prefix, pair);
     const mapped = (selections.get(source.name) ?? [])
       .map((name) => ({ name, targetName: targetDatasetFor(target, name) }))
       .sort((x, y) => compareDatasetNames(x.targetName, y.targetName));
@@ -178,6 +181,10 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
         targetBelow: tgt && tgt.snapshots.length === 0 ? datasetsBelow(target.host, ths, targetName) : 0,
         targetSpec: target,
         targetCaps: ths.capabilities,
+        travels,
+        namedByPair: namedByPair(spec.snapshots.prefix, pair),
+        travelText,
+        prefix: spec.snapshots.prefix,
       });
       const snapDeps = (to: PlannedSnapshot) => (snap && to.guid === undefined ? [snap.actionId] : []);
       const sendsFull = steps.some((st) => st.kind === 'full');
@@ -345,7 +352,7 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
         source: { host: c.sourceHost, dataset: c.source },
         target: { host: c.targetHost, dataset: c.target },
         to: ref(step.to),
-        intermediates: step.kind === 'incremental',
+        intermediates: step.kind === 'incremental' && step.intermediates,
         snapshotCount: step.kind === 'incremental' ? step.count : 1,
         receive,
         reason: step.reason,

@@ -2,6 +2,7 @@
 // target holds the source's snapshots. Snapshots are matched by GUID, ordered by createtxg.
 import type { Capabilities, Dataset, Snapshot, SnapRef, TargetSpec } from '../types.js';
 import { formatBytes, listSnapshots, plural } from './format.js';
+import type { Travels } from './travel.js';
 
 /** A source snapshot as the planner sees it: existing, or to be taken by this plan. */
 export interface PlannedSnapshot {
@@ -14,7 +15,7 @@ export interface PlannedSnapshot {
 
 export type PairStep =
   | { kind: 'full'; to: PlannedSnapshot; bytes?: number; reason: string; placeholder?: 'existing' }
-  | { kind: 'incremental'; from: SnapRef; to: PlannedSnapshot; count: number; bytes?: number; force: boolean; reason: string }
+  | { kind: 'incremental'; from: SnapRef; to: PlannedSnapshot; count: number; intermediates: boolean; bytes?: number; force: boolean; reason: string }
   | { kind: 'rollback'; to: SnapRef; destroys: string[]; discardsBytes?: number; reason: string }
   | { kind: 'conflict'; message: string; resolution: string }
   | { kind: 'note'; text: string };
@@ -31,6 +32,14 @@ export interface PairInput {
   targetBelow: number;
   targetSpec: TargetSpec;
   targetCaps: Capabilities;
+  /** Which source snapshots this pair replicates (see travel.ts); all when absent. */
+  travels?: Travels;
+  /** Names that show a target snapshot came from this source (see travel.ts namedByPair). */
+  namedByPair?: Travels;
+  /** What `travels` selects, for messages (`zfsync's own (zfsync_*)`). */
+  travelText?: string;
+  /** zfsync's snapshot prefix (own snapshots on a target with retention may be rolled away). */
+  prefix?: string;
 }
 
 export const ref = (s: PlannedSnapshot): SnapRef => {
@@ -69,13 +78,18 @@ export function newestCommonSnapshot(source: readonly { guid?: string }[], targe
 
 export function diffPair(p: PairInput): PairStep[] {
   const snaps = p.sourceSnapshots;
-  const newest = snaps[snaps.length - 1];
+  const travels = p.travels ?? (() => true);
+  const wanted = snaps.filter((s) => travels(s.name));
+  const newest = wanted[wanted.length - 1];
   if (!newest) {
-    return [{ kind: 'note', text: `${p.sourceName}: no snapshots to replicate yet (set snapshot_every on its source, or snapshot it)` }];
+    const text = snaps.length === 0
+      ? `${p.sourceName}: no snapshots to replicate yet (set snapshot_every on its source, or snapshot it)`
+      : `${p.sourceName}: ${snaps.length === 1 ? 'its only snapshot does not travel' : `none of its ${snaps.length} snapshots travels`} to ${p.targetName} (this pair replicates ${p.travelText ?? 'its chosen snapshots'}; replicate[].snapshots adds others)`;
+    return [{ kind: 'note', text }];
   }
   const t = p.target;
   // `recv -F` replaces what it receives into: only ever into an empty placeholder of zfsync's own.
-  if (!t || (t.placeholder && t.snapshots.length === 0 && p.targetBelow === 0)) return initialSteps(p, snaps, t ? 'existing' : undefined);
+  if (!t || (t.placeholder && t.snapshots.length === 0 && p.targetBelow === 0)) return initialSteps(p, wanted, t ? 'existing' : undefined);
   if (t.resumeToken) {
     return [{
       kind: 'conflict',
@@ -93,45 +107,119 @@ export function diffPair(p: PairInput): PairStep[] {
   const later = t.snapshots.slice(targetBase + 1).map((s) => s.name);
   const written = t.written ?? 0;
   if (later.length > 0 || written > 0) {
-    const what = [
-      later.length ? `${plural(later.length, 'snapshot')} after the newest common snapshot @${base.name} (${listSnapshots(later)})` : '',
-      written > 0 ? `${formatBytes(written)} written since @${t.snapshots[t.snapshots.length - 1]!.name}` : '',
-    ].filter(Boolean).join(' and ');
-    if (p.targetSpec.onDivergence !== 'rollback') {
-      return [{
-        kind: 'conflict',
-        message: `${p.targetName} has diverged: ${what}`,
-        resolution: `set targets.${p.targetSpec.name}.on_divergence: rollback to roll it back to @${base.name}${later.length ? ` (destroys ${listSnapshots(later)})` : ''}, or fix the target by hand`,
-      }];
-    }
-    const rollback: PairStep = {
-      kind: 'rollback',
-      to: ref(base),
-      destroys: later,
-      reason: `target has diverged: ${what}; on_divergence: rollback`,
-    };
-    if (written > 0) rollback.discardsBytes = written;
-    steps.push(rollback);
+    const after = afterCommon(p, base, later, written);
+    if (after.kind === 'conflict') return [after];
+    steps.push(after);
   }
 
-  const newer = snaps.length - 1 - sourceBase;
-  if (newer > 0) {
-    // Legacy ZFS cannot say whether the target was modified since its newest snapshot; with
-    // rollback allowed, `recv -F` discards such changes instead of failing the receive.
-    const force = p.targetSpec.onDivergence === 'rollback' && !p.targetCaps.written;
+  // Legacy ZFS cannot say whether the target was modified since its newest snapshot; with
+  // rollback allowed, `recv -F` discards such changes instead of failing the receive.
+  const force = p.targetSpec.onDivergence === 'rollback' && !p.targetCaps.written;
+  const chain = sendChain(snaps, sourceBase, travels);
+  chain.forEach((c, i) => {
     const step: PairStep = {
       kind: 'incremental',
-      from: ref(base),
-      to: newest,
-      count: newer,
-      force,
-      reason: `${plural(newer, 'new snapshot')} since the newest common snapshot @${base.name}` + (force ? '; recv -F discards unsnapshotted changes on the target (on_divergence: rollback)' : ''),
+      from: ref(snaps[c.from]!),
+      to: snaps[c.to]!,
+      count: c.count,
+      intermediates: c.intermediates,
+      force: force && i === 0,
+      reason: chainReason(c, snaps, i === 0 ? `since the newest common snapshot @${base.name}` : `continuing from @${snaps[c.from]!.name}`) +
+        (force && i === 0 ? '; recv -F discards unsnapshotted changes on the target (on_divergence: rollback)' : ''),
     };
-    const bytes = incrementalBytes(snaps, sourceBase, snaps.length - 1);
+    const bytes = incrementalBytes(snaps, c.from, c.to);
     if (bytes !== undefined) step.bytes = bytes;
     steps.push(step);
-  }
+  });
   return steps;
+}
+
+/** One incremental stream: `-I from..to` carries `count` snapshots, `-i from to` exactly one. */
+export interface ChainLink {
+  from: number;
+  to: number;
+  count: number;
+  intermediates: boolean;
+  /** Snapshots between from and to that do not travel (stepped over by `-i`). */
+  skipped: number;
+}
+
+/**
+ * The streams that bring every travelling snapshot after `base` (indexes into `snaps`), in
+ * order: one `-I` over each run of travelling snapshots with nothing unwanted in between, and a
+ * `-i` that steps over the snapshots that do not travel to the next one that does.
+ */
+export function sendChain(snaps: readonly { name: string }[], base: number, travels: Travels): ChainLink[] {
+  const links: ChainLink[] = [];
+  let from = base;
+  let runEnd = base;
+  let skipped = 0;
+  const flush = () => {
+    if (runEnd > from) links.push({ from, to: runEnd, count: runEnd - from, intermediates: true, skipped: 0 });
+    from = runEnd;
+  };
+  for (let i = base + 1; i < snaps.length; i++) {
+    if (!travels(snaps[i]!.name)) {
+      skipped++;
+      continue;
+    }
+    if (skipped === 0) {
+      runEnd = i;
+      continue;
+    }
+    flush();
+    links.push({ from, to: i, count: 1, intermediates: false, skipped });
+    from = runEnd = i;
+    skipped = 0;
+  }
+  flush();
+  return links;
+}
+
+function chainReason(c: ChainLink, snaps: readonly PlannedSnapshot[], since: string): string {
+  if (c.intermediates) return `${plural(c.count, 'new snapshot')} ${since}`;
+  const over = snaps.slice(c.from + 1, c.to).map((s) => s.name);
+  return `@${snaps[c.to]!.name} ${since}, stepping over ${listSnapshots(over)} (not replicated by this pair)`;
+}
+
+/**
+ * Target snapshots after the newest common one, or data written since the target's newest
+ * snapshot. Snapshots named like what this pair replicates, with nothing written since, came
+ * from the source and are gone there (a transient snapshot deleted after it was sent): the plan
+ * says so instead of calling it divergence. Either way the next incremental needs the target back
+ * at the common snapshot: a rollback where the spec allows it, a conflict otherwise.
+ */
+function afterCommon(p: PairInput, baseSnap: PlannedSnapshot, later: string[], written: number): Extract<PairStep, { kind: 'rollback' | 'conflict' }> {
+  const base = baseSnap.name;
+  const named = p.namedByPair;
+  const gone = named !== undefined && written === 0 && later.length > 0 && later.every((n) => named(n));
+  const own = gone && p.prefix !== undefined && later.every((n) => n.startsWith(p.prefix!));
+  const listed = listSnapshots(later);
+  const what = gone
+    ? `${listed} after the newest common snapshot @${base} came from ${p.sourceName} and ${later.length === 1 ? 'is' : 'are'} gone there (destroyed after ${later.length === 1 ? 'it was' : 'they were'} sent); nothing was written on the target`
+    : [
+        later.length ? `${plural(later.length, 'snapshot')} after the newest common snapshot @${base} (${listed})` : '',
+        written > 0 ? `${formatBytes(written)} written since @${p.target!.snapshots[p.target!.snapshots.length - 1]!.name}` : '',
+      ].filter(Boolean).join(' and ');
+  // zfsync's own snapshots on a target with retention are zfsync's to destroy anyway.
+  const allowed = p.targetSpec.onDivergence === 'rollback' ? 'on_divergence: rollback' : own && p.targetSpec.retention ? `targets.${p.targetSpec.name}.retention manages zfsync's snapshots there` : undefined;
+  if (!allowed) {
+    return {
+      kind: 'conflict',
+      message: gone ? `${p.targetName} cannot take the next incremental: ${what}` : `${p.targetName} has diverged: ${what}`,
+      resolution: gone
+        ? `the next incremental starts at @${base}: destroy ${listed} on the target yourself (zfs destroy ${p.targetName}@<name>), or set targets.${p.targetSpec.name}.on_divergence: rollback`
+        : `set targets.${p.targetSpec.name}.on_divergence: rollback to roll it back to @${base}${later.length ? ` (destroys ${listed})` : ''}, or fix the target by hand`,
+    };
+  }
+  const rollback: Extract<PairStep, { kind: 'rollback' }> = {
+    kind: 'rollback',
+    to: ref(baseSnap),
+    destroys: later,
+    reason: gone ? `${what}; the next incremental starts at @${base} (${allowed})` : `target has diverged: ${what}; ${allowed}`,
+  };
+  if (written > 0) rollback.discardsBytes = written;
+  return rollback;
 }
 
 function initialSteps(p: PairInput, snaps: readonly PlannedSnapshot[], placeholder: 'existing' | undefined): PairStep[] {
@@ -142,17 +230,26 @@ function initialSteps(p: PairInput, snaps: readonly PlannedSnapshot[], placehold
     const full: PairStep = { kind: 'full', to: first, reason: `${why}; initial: all starts from the oldest snapshot` };
     if (first.referenced !== undefined) full.bytes = first.referenced;
     if (placeholder) full.placeholder = placeholder;
-    const inc: PairStep = {
-      kind: 'incremental',
-      from: ref(first),
-      to: newest,
-      count: snaps.length - 1,
-      force: false,
-      reason: `initial: all sends every later snapshot`,
-    };
-    const bytes = incrementalBytes(snaps, 0, snaps.length - 1);
-    if (bytes !== undefined) inc.bytes = bytes;
-    return [full, inc];
+    // Every snapshot here travels, but the source may hold others between them: step over those.
+    const all = p.sourceSnapshots;
+    const travels = p.travels ?? (() => true);
+    const start = all.indexOf(first);
+    const steps: PairStep[] = [full];
+    for (const c of sendChain(all, start, travels)) {
+      const inc: PairStep = {
+        kind: 'incremental',
+        from: ref(all[c.from]!),
+        to: all[c.to]!,
+        count: c.count,
+        intermediates: c.intermediates,
+        force: false,
+        reason: c.intermediates && c.from === start ? `initial: all sends every later snapshot` : chainReason(c, all, `continuing from @${all[c.from]!.name}`),
+      };
+      const bytes = incrementalBytes(all, c.from, c.to);
+      if (bytes !== undefined) inc.bytes = bytes;
+      steps.push(inc);
+    }
+    return steps;
   }
   const full: PairStep = { kind: 'full', to: newest, reason: `${why}; sends the newest snapshot (initial: newest)` };
   if (newest.referenced !== undefined) full.bytes = newest.referenced;

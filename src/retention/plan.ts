@@ -134,5 +134,13 @@ export function planRetention(input: RetentionInput): RetentionResult {
     const deps = [...(l.rollback ? [l.rollback.id] : []), ...l.sends.map((a) => a.id)];
     run('target', `targets.${l.targetSpec}`, policy, l.targetHost, l.targetName, projectedTarget(l), shields, { pair: l.pair, dependsOn: deps });
   }
+  // A pair whose source host could not be read has no links: say why its target is not pruned.
+  const down = state.unreachable ?? {};
+  for (const pair of spec.replicate) {
+    const source = spec.sources[pair.from]!;
+    const target = spec.targets[pair.to]!;
+    if (!target.retention || down[source.host] === undefined || down[target.host] !== undefined) continue;
+    result.notes.push(`targets.${target.name}.retention skipped for ${pair.from} -> ${pair.to}: source host ${source.host} could not be read, so the snapshots the target must keep are unknown`);
+  }
   return result;
 }

@@ -42,6 +42,7 @@ interface RawPair {
   from: string;
   to: string;
   transport: { compress: TransportSpec['compress']; buffer: string; bandwidth_limit?: string };
+  snapshots?: string[];
 }
 
 /** The spec as written, after the schema accepted it and filled in its defaults. */
@@ -81,13 +82,15 @@ export function parseSize(text: string): number {
   return Number(m[1]) * 1024 ** ' KMG'.indexOf(m[2] || ' ');
 }
 
-function pair(raw: RawPair): PairSpec {
+function pair(raw: RawPair, from: RawSource | undefined): PairSpec {
   const transport: TransportSpec = {
     compress: raw.transport.compress,
     bufferBytes: raw.transport.buffer === 'none' ? 0 : parseSize(raw.transport.buffer),
   };
   if (raw.transport.bandwidth_limit !== undefined) transport.bandwidthLimit = parseSize(raw.transport.bandwidth_limit);
-  return { from: raw.from, to: raw.to, transport };
+  // A source that takes no snapshots of its own replicates what others make (sanoid, an admin).
+  const snapshots = raw.snapshots ?? (from !== undefined && from.snapshot_every === undefined ? ['*'] : []);
+  return { from: raw.from, to: raw.to, transport, snapshots: [...snapshots] };
 }
 
 function source(raw: RawSource, name: string): SourceSpec {
@@ -133,7 +136,7 @@ export function normalise(raw: RawSpec, file: string, hash: string, at: SpecLoca
     snapshots: { prefix: raw.snapshots.prefix },
     sources: mapValues(raw.sources, source),
     targets: mapValues(raw.targets, target),
-    replicate: raw.replicate.map(pair),
+    replicate: raw.replicate.map((p) => pair(p, raw.sources[p.from])),
     unsupported: unsupportedUses(raw, at),
   };
 }

@@ -18,6 +18,8 @@ export interface DatasetInput {
   conflicts: StatusConflict[];
   nowSec: number;
   maxLagSeconds: number | null;
+  /** Which source snapshots the pair replicates (pending counts only those). */
+  travels: (name: string) => boolean;
 }
 
 export function datasetStatus(d: DatasetInput): DatasetStatus {
@@ -34,7 +36,7 @@ export function datasetStatus(d: DatasetInput): DatasetStatus {
     // A snapshot stamped ahead of this clock (skew between hosts) is not lag.
     lagSeconds = Math.max(0, d.nowSec - at);
   }
-  const pending = match ? sourceSnaps.length - 1 - match.sourceIndex : sourceSnaps.length;
+  const pending = sourceSnaps.slice(match ? match.sourceIndex + 1 : 0).filter((s) => d.travels(s.name)).length;
   const behind = d.maxLagSeconds !== null && (lagSeconds === null || lagSeconds > d.maxLagSeconds);
   return {
     source: d.source.name,

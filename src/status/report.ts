@@ -5,6 +5,7 @@ import { selectDatasets } from '../plan/select.js';
 import { targetDatasetFor } from '../spec/mapping.js';
 import type { ConflictAction, Spec, State } from '../types.js';
 import { datasetStatus } from './dataset.js';
+import { travelFilter } from '../plan/travel.js';
 import { formatLag } from './lag.js';
 import type { PairStatus, StatusConflict, StatusReport } from './types.js';
 
@@ -48,6 +49,7 @@ export function statusReport(spec: Spec, state: State, now: Date, maxLagSeconds:
       if (c.pair === name) byTarget.set(c.dataset, [...(byTarget.get(c.dataset) ?? []), c]);
       else pair.conflicts.push(asConflict(c));
     }
+    const travels = travelFilter(spec.snapshots.prefix, pairSpec);
     for (const sourceName of selectDatasets(source, shs).datasets) {
       const targetName = targetDatasetFor(target, sourceName);
       const own = byTarget.get(targetName) ?? [];
@@ -60,6 +62,7 @@ export function statusReport(spec: Spec, state: State, now: Date, maxLagSeconds:
         conflicts: own.map(asConflict),
         nowSec,
         maxLagSeconds,
+        travels,
       }));
     }
     for (const left of byTarget.values()) pair.conflicts.push(...left.map(asConflict));

@@ -27,7 +27,7 @@ export interface DatasetStatus {
   common: CommonSnapshot | null;
   /** now minus the common snapshot's time (never negative); null when never replicated. */
   lagSeconds: number | null;
-  /** Source snapshots newer than the common one (all of them when there is none). */
+  /** Source snapshots newer than the common one (all of them when there is none) that the pair replicates. */
   pending: number;
   snapshots: { source: SnapshotCounts; target: SnapshotCounts };
   conflicts: StatusConflict[];

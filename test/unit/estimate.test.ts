@@ -158,7 +158,7 @@ targets:
   bk: { dataset: backup/pve, initial: all }
   off: { host: nas, dataset: off/pve, initial: all }
 replicate:
-  - { from: vms, to: bk }
+  - { from: vms, to: bk, snapshots: ["s*"] }
 ${extra}`,
     'zfsync.yaml',
   );

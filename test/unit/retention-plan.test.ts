@@ -114,6 +114,14 @@ describe('source retention', () => {
 });
 
 describe('target retention', () => {
+  it('is skipped, with a note, when the source host could not be read', () => {
+    const { tgt } = world(5, [1, 2, 3]);
+    const state = { ...stateOf(tgt), unreachable: { local: 'connection refused' } };
+    const p = plan(spec({ target: '    retention: { last: 1 }' }), state, NOW);
+    assert.equal(destroys(p).length, 0);
+    assert.ok(p.notes.some((n) => /targets\.bk\.retention skipped for vms -> bk: source host local could not be read/.test(n)), p.notes.join('\n'));
+  });
+
   it('judges the target as it will be after the sends: arrived intermediates go right after the send', () => {
     const { src, tgt } = world(9, [1, 2, 3]);
     const p = plan(spec({ target: '    retention: { last: 2 }' }), stateOf(src, tgt), NOW);

@@ -70,7 +70,7 @@ describe('parseSpec: a valid spec', () => {
           onDivergence: 'refuse',
         },
       },
-      replicate: [{ from: 'vms', to: 'offsite', transport: { compress: 'auto', bufferBytes: 128 << 20 } }],
+      replicate: [{ from: 'vms', to: 'offsite', transport: { compress: 'auto', bufferBytes: 128 << 20 }, snapshots: ['*'] }],
       unsupported: [],
     };
     const { hash, ...rest } = spec;
