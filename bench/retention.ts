@@ -55,6 +55,8 @@ try {
   const steady = time(keepAll);
   console.log(`plan with retention keeping every snapshot (last: 100): best ${f(steady.best)}, median ${f(steady.median)}; ${steady.destroys} to destroy`);
   console.log(`retention adds: ~${f(withRetention.median - without.median)} (median)`);
+  // The parsed state (1M snapshots per side) stays in memory throughout, as in `zfsync plan`.
+  console.log(`peak RSS of the whole run (state parsed and held, all plans): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
