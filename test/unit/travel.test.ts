@@ -170,3 +170,14 @@ describe('travel: status', () => {
     assert.equal(d.pending, 1);
   });
 });
+
+describe('travel: retention', () => {
+  it('projects the target without the stepped-over snapshot, and prunes after the whole chain', () => {
+    const p = plan(specWith({ target: ', retention: { last: 1 }' }), state([Z(1), 'vzdump', Z(2), Z(3)], [Z(1)]), NOW);
+    const [d] = byKind(p, 'destroy');
+    assert.ok(d, 'a target destroy');
+    assert.equal(d.side, 'target');
+    assert.deepEqual(d.snapshots, [Z(2)], '@vzdump never arrives; the old base is still protected');
+    assert.deepEqual(d.dependsOn, sends(p).map((s) => s.id));
+  });
+});
