@@ -21,6 +21,8 @@ export interface Spec {
   sources: Record<string, SourceSpec>;
   targets: Record<string, TargetSpec>;
   replicate: PairSpec[];
+  /** Rebase groups by name (`rebase.<name>`); empty when the spec has none. */
+  rebase: Record<string, RebaseSpec>;
   /** Keys the schema accepts but this version cannot run yet. Planning refuses them. */
   unsupported: UnsupportedUse[];
 }
@@ -90,6 +92,28 @@ export interface TargetSpec {
   };
   onDivergence: DivergencePolicy;
   retention?: RetentionSpec;
+}
+
+/**
+ * A rebase group (zfs-vm's rebase, declared): member datasets rebuilt as clones of one shared
+ * base snapshot that holds what they have in common (see src/rebase).
+ */
+export interface RebaseSpec {
+  name: string;
+  host: string;
+  /** The consolidated dataset and the snapshot of it that every member becomes a clone of. */
+  base: { dataset: string; snapshot: string };
+  /** What the base is built from: `all` members in turn (zfs-vm's way), or one member's name. */
+  seed: 'all' | string;
+  /** Member datasets or globs (src/spec/glob.ts), resolved against the host's state when planning. */
+  datasets: string[];
+  /** Swap the rebuilt clone into the member's name (the original moves to `<name><suffix>`). */
+  replace: boolean;
+  /** What happens to a replaced original: renamed to `<name><suffix>`, or destroyed. */
+  keepOriginals: 'suffix' | 'destroy';
+  suffix: string;
+  /** Build the base again even where it exists (zfs-vm -f). */
+  rebuildBase: boolean;
 }
 
 export interface PairSpec {

@@ -1,5 +1,5 @@
 // The validated YAML (snake_case, defaults filled by the schema) into the `Spec` model.
-import type { HostSpec, PairSpec, RetentionSpec, SourceSpec, Spec, SshSpec, TargetSpec, TransportSpec, UnsupportedUse } from '../types.js';
+import type { HostSpec, PairSpec, RebaseSpec, RetentionSpec, SourceSpec, Spec, SshSpec, TargetSpec, TransportSpec, UnsupportedUse } from '../types.js';
 import { parseDuration } from './duration.js';
 import type { SpecLocator, SpecPath } from './positions.js';
 import { formatPath } from './positions.js';
@@ -36,6 +36,10 @@ export interface RawRebaseGroup {
   datasets: string[];
   keep_originals: 'suffix' | 'destroy';
   suffix: string;
+  /** Added with the rebase issue; optional until the schema has them. */
+  seed?: string;
+  replace?: boolean;
+  rebuild_base?: boolean;
 }
 
 interface RawPair {
@@ -93,6 +97,21 @@ function pair(raw: RawPair, from: RawSource | undefined): PairSpec {
   return { from: raw.from, to: raw.to, transport, snapshots: [...snapshots] };
 }
 
+function rebaseGroup(raw: RawRebaseGroup, name: string): RebaseSpec {
+  const at = raw.base.indexOf('@');
+  return {
+    name,
+    host: raw.host,
+    base: { dataset: raw.base.slice(0, at), snapshot: raw.base.slice(at + 1) },
+    seed: raw.seed ?? 'all',
+    datasets: [...raw.datasets],
+    replace: raw.replace ?? true,
+    keepOriginals: raw.keep_originals,
+    suffix: raw.suffix,
+    rebuildBase: raw.rebuild_base ?? false,
+  };
+}
+
 function source(raw: RawSource, name: string): SourceSpec {
   const spec: SourceSpec = {
     name,
@@ -137,6 +156,7 @@ export function normalise(raw: RawSpec, file: string, hash: string, at: SpecLoca
     sources: mapValues(raw.sources, source),
     targets: mapValues(raw.targets, target),
     replicate: raw.replicate.map((p) => pair(p, raw.sources[p.from])),
+    rebase: mapValues(raw.rebase ?? {}, rebaseGroup),
     unsupported: unsupportedUses(raw, at),
   };
 }

@@ -71,6 +71,7 @@ describe('parseSpec: a valid spec', () => {
         },
       },
       replicate: [{ from: 'vms', to: 'offsite', transport: { compress: 'auto', bufferBytes: 128 << 20 }, snapshots: ['*'] }],
+      rebase: {},
       unsupported: [],
     };
     const { hash, ...rest } = spec;
