@@ -326,11 +326,14 @@ export type SizeSource = 'dry-run' | 'properties';
 
 export interface SendAction extends ActionBase {
   kind: 'send';
-  mode: 'full' | 'incremental';
+  /** `clone`: the first send of a clone whose origin the target has: `-i origin@snap`, landing as a clone there. */
+  mode: 'full' | 'incremental' | 'clone';
   source: DatasetRef;
   target: DatasetRef;
-  /** Incremental base (common snapshot); absent for full sends. */
+  /** Incremental base (common snapshot), or for a clone its origin snapshot; absent for full sends. */
   from?: SnapRef;
+  /** mode clone: the source-host dataset `from` is a snapshot of (the clone's origin). */
+  origin?: string;
   to: SnapRef;
   /** `-I` (all intermediate snapshots) rather than `-i`. */
   intermediates: boolean;
@@ -400,7 +403,15 @@ export interface SetAction extends ActionBase {
   because: string[];
 }
 
-export type Action = SnapshotAction | CreateAction | SendAction | RollbackAction | ConflictAction | DestroyAction | SetAction;
+/** A replica moved aside, never destroyed: the old lineage of a dataset a rebase group rebuilt. */
+export interface RenameAction extends ActionBase {
+  kind: 'rename';
+  host: string;
+  dataset: string;
+  to: string;
+}
+
+export type Action = SnapshotAction | CreateAction | SendAction | RollbackAction | ConflictAction | DestroyAction | SetAction | RenameAction;
 export type ActionKind = Action['kind'];
 
 export interface PlanSummary {
@@ -417,6 +428,8 @@ export interface PlanSummary {
   conflicts: number;
   /** Drifted replicas whose properties are set back; absent when none. */
   sets?: number;
+  /** Replicas moved aside; absent when none. */
+  renames?: number;
 }
 
 export interface Plan {

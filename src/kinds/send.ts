@@ -3,7 +3,7 @@ import { formatBytes, plural } from '../plan/format.js';
 import { COUNTER } from '../apply/pipe.js';
 import { receiverTransport, senderTransport } from '../apply/transport.js';
 import type { HostInfo, PipeStep, Step } from '../apply/steps.js';
-import { clearPlaceholderArgv, mountAfterReceiveArgvs, placeholderArgv, receiveArgv, sendArgv, sendSpecOf, snap } from '../zfs/commands.js';
+import { clearPlaceholderArgv, mountAfterReceiveArgvs, placeholderArgv, receiveArgv, sendArgv, sendSpecOf, settleCloneArgvs, snap } from '../zfs/commands.js';
 import { clearsText } from './create.js';
 import type { KindDef } from './kind.js';
 
@@ -26,18 +26,19 @@ function transportText(t: SendTransport | undefined): string {
 export const sendKind: KindDef<SendAction> = {
   head(a) {
     const range = a.from ? `@${a.from.name} -> @${a.to.name}` : `@${a.to.name}`;
-    const flags = a.mode === 'incremental' ? `${a.intermediates ? '-I' : '-i'}, ${plural(a.snapshotCount, 'snapshot')}` : 'full stream';
+    const what = a.mode === 'clone' ? `${a.origin}@${a.from!.name} -> ${a.source.dataset}@${a.to.name}` : `${a.source.dataset} ${range}`;
+    const flags = a.mode === 'incremental' ? `${a.intermediates ? '-I' : '-i'}, ${plural(a.snapshotCount, 'snapshot')}` : a.mode === 'clone' ? `-i from its origin, lands as a clone` : 'full stream';
     const size = a.bytes !== undefined ? `~${formatBytes(a.bytes)}` : 'size unknown';
     const into = a.receive.placeholder ? ', recv -F into an empty placeholder' : a.receive.force ? ', recv -F' : '';
     return {
-      symbol: a.mode === 'full' ? '+' : '~',
-      verb: a.mode === 'full' ? 'send full' : 'send incremental',
-      subject: `${hostsOf(a)}: ${a.source.dataset} ${range} => ${a.target.dataset}`,
+      symbol: a.mode === 'incremental' ? '~' : '+',
+      verb: `send ${a.mode}`,
+      subject: `${hostsOf(a)}: ${what} => ${a.target.dataset}`,
       detail: `${flags}, ${size}${into}${transportText(a.transport)}${clearsText(a.clearsMarker)}`,
-      tone: a.mode === 'full' ? 'add' : 'change',
+      tone: a.mode === 'incremental' ? 'change' : 'add',
     };
   },
-  title: (a) => `send ${a.mode} ${a.source.host === a.target.host ? '' : `${hostsOf(a)}: `}${a.source.dataset}${a.from ? `@${a.from.name} ->` : ''} @${a.to.name} => ${a.target.dataset}`,
+  title: (a) => `send ${a.mode} ${a.source.host === a.target.host ? '' : `${hostsOf(a)}: `}${a.mode === 'clone' ? `${a.origin}@${a.from!.name} -> ${a.source.dataset}` : `${a.source.dataset}${a.from ? `@${a.from.name} ->` : ''}`} @${a.to.name} => ${a.target.dataset}`,
   steps: sendSteps,
   count(s, a) {
     s.sends++;
@@ -60,11 +61,14 @@ function sendSteps(a: SendAction, hostInfo: (host: string) => HostInfo): Step[] 
   const pipe: PipeStep = {
     kind: 'pipe',
     send: { host: a.source.host, stages: [{ argv: sendArgv(src.zfs, send), what: 'zfs send' }, ...senderTransport(tr, COUNTER)] },
-    receive: { host: a.target.host, stages: [...receiverTransport(tr), { argv: receiveArgv(dst.zfs, dst.capabilities, t, a.receive, a.mode === 'full'), what: 'zfs receive' }] },
+    receive: { host: a.target.host, stages: [...receiverTransport(tr), { argv: receiveArgv(dst.zfs, dst.capabilities, t, a.receive, a.mode !== 'incremental'), what: 'zfs receive' }] },
   };
   if (tr.bandwidthLimit !== undefined) pipe.bandwidthLimit = tr.bandwidthLimit;
   if (tr.countOnSender) pipe.countOnSender = true;
   steps.push(pipe);
+  if (a.mode === 'clone' && !dst.capabilities.receiveProperties) {
+    for (const argv of settleCloneArgvs(dst.zfs, t, a.receive)) steps.push({ kind: 'run', host: a.target.host, argv });
+  }
   if (a.receive.placeholder) {
     steps.push({ kind: 'run', host: a.target.host, argv: clearPlaceholderArgv(dst.zfs, t) });
     if (a.receive.mount) {

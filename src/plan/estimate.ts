@@ -39,7 +39,7 @@ export function estimateRequests(plan: Plan, state: State, limit = MAX_DRY_RUNS_
     let h = byHost.get(host);
     if (!h) byHost.set(host, (h = { req: { host, sends: [], ids: [] }, index: new Map() }));
     const spec = sendSpecOf(a);
-    const key = JSON.stringify([spec.dataset, spec.from ?? null, spec.to, spec.intermediates]);
+    const key = JSON.stringify([spec.dataset, spec.fromDataset ?? null, spec.from ?? null, spec.to, spec.intermediates]);
     let i = h.index.get(key);
     if (i === undefined) {
       if (h.req.sends.length >= limit) continue;

@@ -12,6 +12,8 @@ import { snapshotName } from './snapshot-names.js';
 import { describeTravel, namedByPair, travelFilter } from './travel.js';
 import { snapshotCommands, snapshotDue } from './snapshots.js';
 import { summarize } from './summary.js';
+import { cloneRanks, neededOrigins, originOf, rebaseOriginals, rebasedBy } from './clones.js';
+import { plural } from './format.js';
 
 export { hasChanges } from './summary.js';
 
@@ -71,6 +73,11 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
     }
     const hs = hostState(state, source.host);
     const sel = selectDatasets(source, hs, receivingDatasets(spec, source.host));
+    const originals = rebaseOriginals(sel.datasets, source.datasets, source.host, hs, spec.rebase);
+    if (originals.size > 0) {
+      sel.datasets = sel.datasets.filter((d) => !originals.has(d));
+      b.notes.push(`sources.${source.name}: skips ${plural(originals.size, 'dataset')} a rebase kept under its suffix (${[...originals].slice(0, 3).join(', ')}${originals.size > 3 ? ', ...' : ''}): the originals of rebuilt members; name one in datasets to replicate it`);
+    }
     selections.set(source.name, sel.datasets);
     b.notes.push(...sel.notes);
     for (const root of sel.missingRoots) {
@@ -126,6 +133,9 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
     return m;
   };
 
+  // Per target host: `dataset@snap` of origin snapshots this plan lands there -> the send that does.
+  const originsSent = new Map<string, string>();
+
   // Per target host, lazily: how many datasets the state holds below each dataset.
   const belowCounts = new Map<string, Map<string, number>>();
   const datasetsBelow = (host: string, hs: HostState, name: string): number => {
@@ -161,9 +171,13 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
     }
     const travels = travelFilter(spec.snapshots.prefix, pair);
     const travelText = describeTravel(spec.snapshots.prefix, pair);
-    const mapped = (selections.get(source.name) ?? [])
-      .map((name) => ({ name, targetName: targetDatasetFor(target, name) }))
-      .sort((x, y) => compareDatasetNames(x.targetName, y.targetName));
+    const selected = selections.get(source.name) ?? [];
+    const ranks = cloneRanks(selected, shs);
+    const needs = neededOrigins(selected, shs);
+    const inSelection = new Set(selected);
+    const mapped = selected
+      .map((name) => ({ name, targetName: targetDatasetFor(target, name), rank: ranks.get(name) ?? 0 }))
+      .sort((x, y) => x.rank - y.rank || compareDatasetNames(x.targetName, y.targetName));
     let mappedHere = mappedTargets.get(target.host);
     if (!mappedHere) mappedTargets.set(target.host, (mappedHere = new Set()));
     for (const { name, targetName } of mapped) {
@@ -172,6 +186,9 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
       const tgt = ths.datasets.get(targetName);
       const snaps: PlannedSnapshot[] = src.snapshots.slice();
       if (snap) snaps.push(plannedFrom(snap.name, src));
+      const clone = cloneSource(src, shs, inSelection, target.host, targetDatasetFor(target, originOf(src, shs)?.dataset ?? name), ths, originsSent);
+      if (clone.note) b.notes.push(`${pairName}: ${clone.note}`);
+      const group = rebasedBy(src, source.host, spec.rebase);
       const steps = diffPair({
         sourceName: name,
         sourceSpecName: source.name,
@@ -185,11 +202,15 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
         namedByPair: namedByPair(spec.snapshots.prefix, pair),
         travelText,
         prefix: spec.snapshots.prefix,
+        ...(clone.from ? { cloneOf: clone.from } : {}),
+        ...(needs.has(name) ? { mustArrive: needs.get(name)! } : {}),
+        ...(group ? { rebased: { group: group.name, suffix: group.suffix, asideTaken: ths.datasets.has(targetName + group.suffix) } } : {}),
       });
       const snapDeps = (to: PlannedSnapshot) => (snap && to.guid === undefined ? [snap.actionId] : []);
-      const sendsFull = steps.some((st) => st.kind === 'full');
+      const sendsFull = steps.some((st) => st.kind === 'full' || st.kind === 'clone');
       const parents = !tgt && sendsFull ? ensureParents(b, made, ths, target.host, targetName, target.receive.readonly, pairName) : [];
-      const link: PairLink = { pair: pairName, sourceSpec: source.name, targetSpec: target.name, sourceHost: source.host, source: src, targetHost: target.host, targetName, target: tgt, sends: [], conflict: parents === undefined };
+      const movedAside = steps.some((st) => st.kind === 'aside');
+      const link: PairLink = { pair: pairName, sourceSpec: source.name, targetSpec: target.name, sourceHost: source.host, source: src, targetHost: target.host, targetName, target: movedAside ? undefined : tgt, sends: [], conflict: parents === undefined };
       if (snap) link.planned = snap.name;
       links.push(link);
       if (parents === undefined) continue;
@@ -206,14 +227,16 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
         }
       }
       for (const step of steps) {
-        const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, targetState: ths, transport, deps: prev, snapDeps });
+        const deps = step.kind === 'clone' && clone.provider ? [...prev, clone.provider] : prev;
+        const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, targetState: ths, transport, deps, snapDeps });
         if (id) prev = [id];
         const added = id ? b.actions[b.actions.length - 1]! : undefined;
         if (added?.kind === 'send') link.sends.push(added);
         else if (added?.kind === 'rollback') link.rollback = added as RollbackAction;
         else if (added?.kind === 'conflict') link.conflict = true;
         // A full send makes the dataset its children's sends land in.
-        if (id && step.kind === 'full' && !tgt) made.set(targetName, id);
+        if (id && (step.kind === 'full' || step.kind === 'clone') && (!tgt || movedAside)) made.set(targetName, id);
+        if (added?.kind === 'send' && needs.has(name)) recordOrigins(originsSent, target.host, targetName, needs.get(name)!, landed(step, snaps), added.id);
       }
     }
   }
@@ -337,6 +360,30 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
       if (step.discardsBytes !== undefined) a.discardsBytes = step.discardsBytes;
       return b.add(a);
     }
+    case 'aside':
+      return b.add({ kind: 'rename', pair: c.pairName, host: c.targetHost, dataset: c.target, to: step.to, reason: step.reason, dependsOn: c.deps });
+    case 'clone': {
+      const a: Omit<SendAction, 'id'> = {
+        kind: 'send',
+        pair: c.pairName,
+        mode: 'clone',
+        source: { host: c.sourceHost, dataset: c.source },
+        target: { host: c.targetHost, dataset: c.target },
+        from: step.from,
+        origin: step.origin,
+        to: ref(step.to),
+        intermediates: false,
+        snapshotCount: 1,
+        receive: { readonly: c.receive.readonly, mount: c.receive.mount, force: false },
+        reason: step.reason,
+        dependsOn: [...c.deps, ...c.snapDeps(step.to)],
+      };
+      const marked = b.markerToClear(c.targetState, c.target);
+      if (marked) a.clearsMarker = marked;
+      if (step.bytes !== undefined) a.bytes = step.bytes;
+      if (c.transport) a.transport = c.transport;
+      return b.add(a);
+    }
     case 'full':
     case 'incremental': {
       const receive: ReceiveOptions = { readonly: c.receive.readonly, mount: c.receive.mount, force: step.kind === 'incremental' && step.force };
@@ -366,4 +413,32 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
       return b.add(a);
     }
   }
+}
+
+/**
+ * Whether a clone's first send can start from its origin: the origin is replicated by the same
+ * pair and its snapshot is on the target (by GUID) or lands there earlier in this plan.
+ */
+function cloneSource(src: Dataset, shs: HostState, selected: ReadonlySet<string>, targetHost: string, originTarget: string, ths: HostState, sent: ReadonlyMap<string, string>): { from?: { dataset: string; snapshot: PlannedSnapshot }; provider?: string; note?: string } {
+  const o = originOf(src, shs);
+  if (!o) return {};
+  if (!selected.has(o.dataset)) return { note: `${src.name} is a clone of ${o.dataset}@${o.snapshot.name}, which this pair does not replicate: its first send is a full stream` };
+  const from = { dataset: o.dataset, snapshot: o.snapshot as PlannedSnapshot };
+  if (ths.datasets.get(originTarget)?.snapshots.some((s) => s.guid === o.snapshot.guid)) return { from };
+  const provider = sent.get(`${targetHost}\0${originTarget}@${o.snapshot.name}`);
+  return provider ? { from, provider } : { note: `${src.name} is a clone of ${o.dataset}@${o.snapshot.name}, which is not on the target and is not sent by this plan: its first send is a full stream` };
+}
+
+/** The snapshot names a step lands on the target. */
+function landed(step: PairStep, snaps: readonly PlannedSnapshot[]): string[] {
+  if (step.kind === 'full' || step.kind === 'clone') return [step.to.name];
+  if (step.kind !== 'incremental') return [];
+  if (!step.intermediates) return [step.to.name];
+  const from = snaps.findIndex((s) => s.name === step.from.name);
+  const to = snaps.indexOf(step.to);
+  return from >= 0 && to > from ? snaps.slice(from + 1, to + 1).map((s) => s.name) : [step.to.name];
+}
+
+function recordOrigins(into: Map<string, string>, host: string, target: string, needed: ReadonlySet<string>, names: readonly string[], id: string): void {
+  for (const n of names) if (needed.has(n)) into.set(`${host}\0${target}@${n}`, id);
 }

@@ -17,6 +17,8 @@ export type PairStep =
   | { kind: 'full'; to: PlannedSnapshot; bytes?: number; reason: string; placeholder?: 'existing' }
   | { kind: 'incremental'; from: SnapRef; to: PlannedSnapshot; count: number; intermediates: boolean; bytes?: number; force: boolean; reason: string }
   | { kind: 'rollback'; to: SnapRef; destroys: string[]; discardsBytes?: number; reason: string }
+  | { kind: 'clone'; origin: string; from: SnapRef; to: PlannedSnapshot; bytes?: number; reason: string }
+  | { kind: 'aside'; to: string; reason: string }
   | { kind: 'conflict'; message: string; resolution: string }
   | { kind: 'note'; text: string };
 
@@ -40,6 +42,12 @@ export interface PairInput {
   travelText?: string;
   /** zfsync's snapshot prefix (own snapshots on a target with retention may be rolled away). */
   prefix?: string;
+  /** A clone whose origin snapshot is (or will be) on the target: its first send starts from it (see clones.ts). */
+  cloneOf?: { dataset: string; snapshot: PlannedSnapshot };
+  /** Snapshots clones of this dataset need on the target: they travel, and a first send starts at the oldest. */
+  mustArrive?: ReadonlySet<string>;
+  /** Rebuilt by a rebase group: a replica that shares no snapshot with it holds the old lineage and is moved aside. */
+  rebased?: { group: string; suffix: string; asideTaken: boolean };
 }
 
 export const ref = (s: PlannedSnapshot): SnapRef => {
@@ -78,7 +86,9 @@ export function newestCommonSnapshot(source: readonly { guid?: string }[], targe
 
 export function diffPair(p: PairInput): PairStep[] {
   const snaps = p.sourceSnapshots;
-  const travels = p.travels ?? (() => true);
+  const filter = p.travels ?? (() => true);
+  const must = p.mustArrive;
+  const travels: Travels = must && must.size > 0 ? (n) => filter(n) || must.has(n) : filter;
   const wanted = snaps.filter((s) => travels(s.name));
   const newest = wanted[wanted.length - 1];
   if (!newest) {
@@ -89,7 +99,7 @@ export function diffPair(p: PairInput): PairStep[] {
   }
   const t = p.target;
   // `recv -F` replaces what it receives into: only ever into an empty placeholder of zfsync's own.
-  if (!t || (t.placeholder && t.snapshots.length === 0 && p.targetBelow === 0)) return initialSteps(p, wanted, t ? 'existing' : undefined);
+  if (!t || (t.placeholder && t.snapshots.length === 0 && p.targetBelow === 0)) return initialSteps(p, wanted, travels, t ? 'existing' : undefined);
   if (t.resumeToken) {
     return [{
       kind: 'conflict',
@@ -99,6 +109,7 @@ export function diffPair(p: PairInput): PairStep[] {
   }
 
   const common = newestCommonSnapshot(snaps, t.snapshots);
+  if (!common && p.rebased && t.snapshots.length > 0 && p.targetBelow === 0) return movedAside(p, wanted, travels, p.rebased);
   if (!common) return [noCommonSnapshot(p, t, newest)];
   const { sourceIndex: sourceBase, targetIndex: targetBase } = common;
 
@@ -222,39 +233,73 @@ function afterCommon(p: PairInput, baseSnap: PlannedSnapshot, later: string[], w
   return rollback;
 }
 
-function initialSteps(p: PairInput, snaps: readonly PlannedSnapshot[], placeholder: 'existing' | undefined): PairStep[] {
-  const newest = snaps[snaps.length - 1]!;
+function initialSteps(p: PairInput, wanted: readonly PlannedSnapshot[], travels: Travels, placeholder: 'existing' | undefined): PairStep[] {
+  const all = p.sourceSnapshots;
+  const newest = wanted[wanted.length - 1]!;
   const why = placeholder ? 'target is an empty placeholder zfsync created; receiving into it' : 'target does not exist';
-  if (p.targetSpec.initial === 'all' && snaps.length > 1) {
-    const first = snaps[0]!;
-    const full: PairStep = { kind: 'full', to: first, reason: `${why}; initial: all starts from the oldest snapshot` };
+  // Snapshots that clones need on the target: the first send starts at the oldest of them.
+  const firstNeeded = p.mustArrive?.size ? wanted.find((s) => p.mustArrive!.has(s.name)) : undefined;
+  const everything = p.targetSpec.initial === 'all' && wanted.length > 1;
+  const first = everything ? wanted[0]! : firstNeeded ?? newest;
+  const steps: PairStep[] = [];
+  if (p.cloneOf && !placeholder) {
+    const o = p.cloneOf;
+    const clone: PairStep = {
+      kind: 'clone',
+      origin: o.dataset,
+      from: ref(o.snapshot),
+      to: first,
+      reason: `${why}; ${p.sourceName} is a clone of ${o.dataset}@${o.snapshot.name}, whose replica is on the target or sent there first: only what differs from it is sent, and the replica lands as a clone of it`,
+    };
+    const bytes = incrementalBytes(all, -1, all.indexOf(first));
+    if (bytes !== undefined) clone.bytes = bytes;
+    steps.push(clone);
+  } else {
+    const full: PairStep = {
+      kind: 'full',
+      to: first,
+      reason: first === newest ? `${why}; sends the newest snapshot (initial: newest)` : everything ? `${why}; initial: all starts from the oldest snapshot` : `${why}; starts at @${first.name}, the origin of clones replicated with it`,
+    };
     if (first.referenced !== undefined) full.bytes = first.referenced;
     if (placeholder) full.placeholder = placeholder;
-    // Every snapshot here travels, but the source may hold others between them: step over those.
-    const all = p.sourceSnapshots;
-    const travels = p.travels ?? (() => true);
-    const start = all.indexOf(first);
-    const steps: PairStep[] = [full];
-    for (const c of sendChain(all, start, travels)) {
-      const inc: PairStep = {
-        kind: 'incremental',
-        from: ref(all[c.from]!),
-        to: all[c.to]!,
-        count: c.count,
-        intermediates: c.intermediates,
-        force: false,
-        reason: c.intermediates && c.from === start ? `initial: all sends every later snapshot` : chainReason(c, all, `continuing from @${all[c.from]!.name}`),
-      };
-      const bytes = incrementalBytes(all, c.from, c.to);
-      if (bytes !== undefined) inc.bytes = bytes;
-      steps.push(inc);
-    }
-    return steps;
+    steps.push(full);
   }
-  const full: PairStep = { kind: 'full', to: newest, reason: `${why}; sends the newest snapshot (initial: newest)` };
-  if (newest.referenced !== undefined) full.bytes = newest.referenced;
-  if (placeholder) full.placeholder = placeholder;
-  return [full];
+  if (first === newest) return steps;
+  // Every snapshot from `first` on travels unless the pair's filter skips it: step over those.
+  const start = all.indexOf(first);
+  for (const c of sendChain(all, start, travels)) {
+    const inc: PairStep = {
+      kind: 'incremental',
+      from: ref(all[c.from]!),
+      to: all[c.to]!,
+      count: c.count,
+      intermediates: c.intermediates,
+      force: false,
+      reason: c.intermediates && c.from === start ? (everything ? 'initial: all sends every later snapshot' : `${plural(c.count, 'later snapshot')} after @${first.name}`) : chainReason(c, all, `continuing from @${all[c.from]!.name}`),
+    };
+    const bytes = incrementalBytes(all, c.from, c.to);
+    if (bytes !== undefined) inc.bytes = bytes;
+    steps.push(inc);
+  }
+  return steps;
+}
+
+/**
+ * A rebuilt member's replica holds its old lineage (the original, now `<name><suffix>` on the
+ * source or destroyed): it is renamed aside with the group's suffix, kept until the user drops
+ * it, and the member is received anew (from the base, where the target has it).
+ */
+function movedAside(p: PairInput, wanted: readonly PlannedSnapshot[], travels: Travels, r: NonNullable<PairInput['rebased']>): PairStep[] {
+  const aside = p.targetName + r.suffix;
+  if (r.asideTaken) {
+    return [{
+      kind: 'conflict',
+      message: `${p.sourceName} was rebuilt by rebase.${r.group} and shares no snapshot with its replica ${p.targetName}, which zfsync would move aside to ${aside}; that name is taken`,
+      resolution: `rename or destroy ${aside} on the target yourself, then run again (zfsync never replaces a dataset)`,
+    }];
+  }
+  const step: PairStep = { kind: 'aside', to: aside, reason: `${p.sourceName} was rebuilt by rebase.${r.group}: its replica holds the old lineage (no snapshot in common by GUID) and is kept under the group's suffix` };
+  return [step, ...initialSteps(p, wanted, travels, undefined)];
 }
 
 function noCommonSnapshot(p: PairInput, t: Dataset, newest: PlannedSnapshot): PairStep {

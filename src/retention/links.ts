@@ -49,7 +49,7 @@ function sourceNames(l: PairLink): string[] {
 
 /** The snapshots a send lands on the target, oldest first. */
 export function sentNames(l: PairLink, a: SendAction, names = sourceNames(l)): string[] {
-  if (a.mode === 'full' || !a.from || !a.intermediates) return [a.to.name];
+  if (a.mode !== 'incremental' || !a.from || !a.intermediates) return [a.to.name];
   const from = names.indexOf(a.from.name);
   const to = names.lastIndexOf(a.to.name);
   return from >= 0 && to > from ? names.slice(from + 1, to + 1) : [a.to.name];

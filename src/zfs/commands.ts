@@ -37,6 +37,8 @@ export interface SendSpec {
   dataset: string;
   to: string;
   from?: string;
+  /** The dataset `from` belongs to when it is not `dataset` (a clone's origin). */
+  fromDataset?: string;
   intermediates: boolean;
 }
 
@@ -44,13 +46,15 @@ export interface SendSpec {
 export function sendSpecOf(a: SendAction): SendSpec {
   const s: SendSpec = { dataset: a.source.dataset, to: a.to.name, intermediates: a.intermediates };
   if (a.from) s.from = a.from.name;
+  if (a.origin !== undefined) s.fromDataset = a.origin;
   return s;
 }
 
 /** The options `zfs send` gets for this stream (everything after `send`). */
 function sendOptions(s: SendSpec): string[] {
   const args: string[] = [];
-  if (s.from !== undefined) args.push(s.intermediates ? '-I' : '-i', snap(s.dataset, s.from));
+  // A clone's origin is named in full (`pool/base@gold`): zfs takes it as the base of the clone's stream.
+  if (s.from !== undefined) args.push(s.intermediates ? '-I' : '-i', snap(s.fromDataset ?? s.dataset, s.from));
   args.push(snap(s.dataset, s.to));
   return args;
 }
@@ -107,6 +111,16 @@ export function clearPlaceholderArgv(zfs: string, target: string): string[] {
   return [zfs, 'inherit', PLACEHOLDER_PROPERTY, target];
 }
 
+/**
+ * Legacy ZFS (no `recv -o`/`-u`) receives a clone stream into a new dataset it mounts at once:
+ * the receive options are then set afterwards, and it is unmounted when receive.mount is false.
+ */
+export function settleCloneArgvs(zfs: string, target: string, r: ReceiveOptions): string[][] {
+  const argvs = receiveProps(r).map((p) => [zfs, 'set', p, target]);
+  if (!r.mount) argvs.push([zfs, 'umount', target]);
+  return argvs;
+}
+
 /** receive.mount on a dataset received into a placeholder (which is canmount=noauto or off). */
 export function mountAfterReceiveArgvs(zfs: string, target: string): string[][] {
   return [[zfs, 'set', 'canmount=on', target], [zfs, 'mount', target]];
@@ -130,4 +144,9 @@ export function destroySnapshotsArgv(zfs: string, dataset: string, names: readon
 /** `zfs set prop=value ds`: one property per call, as older zfs (zfs-fuse) takes only one. */
 export function setPropertyArgv(zfs: string, dataset: string, property: string, value: string): string[] {
   return [zfs, 'set', `${property}=${value}`, dataset];
+}
+
+/** `zfs rename a b`: never `-f` (which would unmount by force) and never `-r`. */
+export function renameArgv(zfs: string, from: string, to: string): string[] {
+  return [zfs, 'rename', from, to];
 }
