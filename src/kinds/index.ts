@@ -5,6 +5,7 @@ import type { KindDef } from './kind.js';
 import { conflictKind } from './conflict.js';
 import { createKind } from './create.js';
 import { destroyKind } from './destroy.js';
+import { holdKind } from './hold.js';
 import { rollbackKind } from './rollback.js';
 import { sendKind } from './send.js';
 import { setKind } from './set.js';
@@ -20,6 +21,7 @@ const KINDS: { [K in ActionKind]: KindDef<Extract<Action, { kind: K }>> } = {
   conflict: conflictKind,
   destroy: destroyKind,
   set: setKind,
+  hold: holdKind,
 };
 
 export function kindOf<A extends Action>(a: A): KindDef<A> {

@@ -6,6 +6,7 @@ import { planRetention, type RetentionResult } from '../retention/plan.js';
 import { driftSteps } from '../drift/detect.js';
 import { orphanNotes } from '../drift/orphans.js';
 import { transportFor } from './transport.js';
+import { planProtection } from './protect.js';
 import { diffPair, newestCommonSnapshot, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
 import { compareDatasetNames, receivingDatasets, selectDatasets, SnapshotClaims } from './select.js';
 import { snapshotName } from './snapshot-names.js';
@@ -173,6 +174,7 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
         sourceName: name,
         sourceSpecName: source.name,
         sourceSnapshots: snaps,
+        ...(src.bookmarks ? { sourceBookmarks: src.bookmarks } : {}),
         targetName,
         target: tgt,
         targetBelow: tgt && tgt.snapshots.length === 0 ? datasetsBelow(target.host, ths, targetName) : 0,
@@ -211,8 +213,12 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
     }
   }
 
-  // After every pair: retention sees each dataset's sends, and its destroys wait for them.
-  const retention = planRetention({ spec, state, selections, links, blindSources, taken, report });
+  // After every pair: each pair's base is held where it will be (plan/protect.ts), then retention
+  // sees each dataset's sends, and its destroys wait for them.
+  const sources = [...selections].map(([name, datasets]) => ({ host: spec.sources[name]!.host, datasets }));
+  const protection = planProtection({ state, links, sources, add: (d) => b.add(d) });
+  b.notes.push(...protection.notes);
+  const retention = planRetention({ spec, state, selections, links, blindSources, taken, report, holdOwners: protection.owners });
   for (const d of retention.drafts) b.add(d);
   b.notes.push(...retention.notes);
   const selected = new Map<string, Set<string>>();
@@ -345,7 +351,8 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
         source: { host: c.sourceHost, dataset: c.source },
         target: { host: c.targetHost, dataset: c.target },
         to: ref(step.to),
-        intermediates: step.kind === 'incremental',
+        // A bookmark base takes `-i` only (plan/bookmark-base.ts).
+        intermediates: step.kind === 'incremental' && !step.from.bookmark,
         snapshotCount: step.kind === 'incremental' ? step.count : 1,
         receive,
         reason: step.reason,

@@ -74,6 +74,7 @@ export function summaryLine(s: PlanSummary): string {
   const parts = [`${s.sends} to send`, plural(s.snapshots, 'snapshot'), `${s.creates} to create`];
   if (s.rollbacks) parts.push(`${s.rollbacks} to roll back`);
   if (s.sets) parts.push(`${s.sets} to set`);
+  if (s.holds) parts.push(`${plural(s.holds, 'hold move')}`);
   parts.push(`${s.destroys} to destroy`, plural(s.conflicts, 'conflict'));
   return `Plan: ${parts.join(', ')}.`;
 }
