@@ -56,29 +56,33 @@ function baseAfter(l: PairLink): string | undefined {
   return last ? last.to.name : newestCommon(l.source, l.target);
 }
 
-/** `zfsync:holds` of each snapshot as the plan goes along: a second pair's record keeps the first's tag. */
+/**
+ * `zfsync:holds` of each snapshot as the plan goes along: a second pair's record keeps the
+ * first's tag. Only snapshots an action changed are kept here (per dataset, by name), so a
+ * dataset with thousands of snapshots and no holds costs one lookup per snapshot.
+ */
 class Records {
-  private readonly tags = new Map<string, string[]>();
-  get(host: string, dataset: string, snap: { name: string; holds?: string[] } | string): string[] {
-    const name = typeof snap === 'string' ? snap : snap.name;
-    const key = `${host}\0${dataset}@${name}`;
-    const seen = this.tags.get(key);
-    if (seen) return seen;
-    const initial = typeof snap === 'string' ? [] : (snap.holds ?? []);
-    this.tags.set(key, initial);
-    return initial;
+  private readonly changed = new Map<string, Map<string, string[]>>();
+  get(host: string, dataset: string): Map<string, string[]> | undefined {
+    return this.changed.get(`${host}\0${dataset}`);
   }
   set(host: string, dataset: string, name: string, tags: string[]): void {
-    this.tags.set(`${host}\0${dataset}@${name}`, tags);
+    const key = `${host}\0${dataset}`;
+    let m = this.changed.get(key);
+    if (!m) this.changed.set(key, (m = new Map()));
+    m.set(name, tags);
   }
 }
 
 function sideFor(side: HoldSide['side'], host: string, d: Dataset | undefined, datasetName: string, base: string, tag: string, records: Records): HoldSide {
   const out: HoldSide = { side, host, dataset: datasetName, release: [] };
+  const changed = records.get(host, datasetName);
   let baseHeld = false;
+  let baseTags: string[] | undefined;
   for (const s of d?.snapshots ?? []) {
-    const tags = records.get(host, datasetName, s);
-    if (!tags.includes(tag)) continue;
+    const tags = changed?.get(s.name) ?? s.holds;
+    if (s.name === base) baseTags = tags;
+    if (tags === undefined || !tags.includes(tag)) continue;
     const held = (s.userrefs ?? 0) > 0;
     if (s.name === base) {
       baseHeld = held;
@@ -89,8 +93,7 @@ function sideFor(side: HoldSide['side'], host: string, d: Dataset | undefined, d
     out.release.push({ snapshot: s.name, tags: after, held });
   }
   if (!baseHeld) {
-    const existing = d?.snapshots.find((s) => s.name === base);
-    const tags = records.get(host, datasetName, existing ?? base);
+    const tags = baseTags ?? changed?.get(base) ?? [];
     const after = tags.includes(tag) ? tags : [...tags, tag];
     records.set(host, datasetName, base, after);
     out.hold = { snapshot: base, tags: after };
@@ -172,10 +175,10 @@ function orphanHolds(state: State, input: ProtectInput, owners: ReadonlyMap<stri
   // A pair not planned (an unreachable host) would look orphaned: say nothing rather than something wrong.
   if (Object.keys(state.unreachable ?? {}).length > 0) return [];
   const notes: string[] = [];
-  const seen = new Set<string>();
+  const seen = new Set<Dataset>();
   const look = (host: string, d: Dataset | undefined) => {
-    if (!d || seen.has(`${host}\0${d.name}`)) return;
-    seen.add(`${host}\0${d.name}`);
+    if (!d || seen.has(d)) return;
+    seen.add(d);
     for (const s of d.snapshots) {
       if (!s.holds || !(s.userrefs ?? 0)) continue;
       for (const tag of s.holds) {
