@@ -201,6 +201,15 @@ export interface Snapshot {
   written?: number;
   /** User holds (`userrefs`), read only where the host has holds; a held snapshot is never destroyed. */
   userrefs?: number;
+  /** zfsync's own hold tags on this snapshot, as recorded in its `zfsync:holds` property (see plan/protect.ts). */
+  holds?: string[];
+}
+
+/** A bookmark (`ds#name`): lets an incremental start from a snapshot that was destroyed since. */
+export interface Bookmark {
+  name: string;
+  guid: string;
+  createtxg: number;
 }
 
 export interface Dataset {
@@ -219,6 +228,8 @@ export interface Dataset {
   placeholder: boolean;
   /** Oldest first (by createtxg). */
   snapshots: Snapshot[];
+  /** Bookmarks, read only where the host has them (absent: none, or not read). */
+  bookmarks?: Bookmark[];
   /** `readonly`, `canmount` and `mounted` as listed (volumes have no canmount/mounted); drift on replicas is planned as `set`. */
   readonly?: boolean;
   canmount?: 'on' | 'off' | 'noauto';
@@ -250,6 +261,8 @@ export interface SnapRef {
   name: string;
   guid?: string;
   createtxg?: number;
+  /** The name is a bookmark (`ds#name`), not a snapshot: only ever the base of a `send -i`. */
+  bookmark?: boolean;
 }
 
 export interface DatasetRef {
@@ -411,7 +424,33 @@ export interface RenameAction extends ActionBase {
   to: string;
 }
 
-export type Action = SnapshotAction | CreateAction | SendAction | RollbackAction | ConflictAction | DestroyAction | SetAction | RenameAction;
+/** One side of a hold move: which snapshot gets the pair's tag, which ones lose it. */
+export interface HoldSide {
+  side: 'source' | 'target';
+  host: string;
+  dataset: string;
+  /** Snapshot (short name) that gets the hold, and its `zfsync:holds` tags afterwards; absent when already held. */
+  hold?: { snapshot: string; tags: string[] };
+  /**
+   * Snapshots that lose the tag, after every hold of the action is placed, with their tags
+   * afterwards; `held: false` where the record names the tag but the hold is gone (record only).
+   */
+  release: { snapshot: string; tags: string[]; held: boolean }[];
+}
+
+/** Protects a pair's base: moves its hold to the newest common snapshot, bookmarks it on the source (see plan/protect.ts). */
+export interface HoldAction extends ActionBase {
+  kind: 'hold';
+  /** `zfsync-<16 hex>`: identifies the dataset pair, not the spec's names (see plan/protect.ts). */
+  tag: string;
+  /** `host:dataset -> host:dataset`, recorded as `zfsync:hold:<tag>` on the held snapshots. */
+  meaning: string;
+  sides: HoldSide[];
+  /** `zfs bookmark ds@name ds#name` on the source. */
+  bookmark?: { host: string; dataset: string; snapshot: string };
+}
+
+export type Action = SnapshotAction | CreateAction | SendAction | RollbackAction | ConflictAction | DestroyAction | SetAction | RenameAction | HoldAction;
 export type ActionKind = Action['kind'];
 
 export interface PlanSummary {
@@ -430,6 +469,8 @@ export interface PlanSummary {
   sets?: number;
   /** Replicas moved aside; absent when none. */
   renames?: number;
+  /** Hold moves (plan/protect.ts); absent when none. */
+  holds?: number;
 }
 
 export interface Plan {

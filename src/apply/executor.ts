@@ -39,7 +39,7 @@ class StepError extends Error {}
 /** The signal was aborted between two steps of an action. */
 class StepInterrupted extends Error {}
 
-const hostsOf = (a: Action): string[] => (a.kind === 'send' ? [a.source.host, a.target.host] : a.kind === 'conflict' ? [] : [a.host]);
+const hostsOf = (a: Action): string[] => (a.kind === 'send' ? [a.source.host, a.target.host] : a.kind === 'conflict' ? [] : a.kind === 'hold' ? [...a.sides.map((s) => s.host), ...(a.bookmark ? [a.bookmark.host] : [])] : [a.host]);
 const signalName = (s: AbortSignal): string => (s.reason instanceof InterruptedError ? s.reason.signal : 'abort');
 
 /** Guids of snapshots this run takes, by `host:dataset@snap`. */

@@ -19,7 +19,7 @@ function lanes(actions: readonly Action[]): Map<string, Action[]> {
   for (const a of actions) if (a.kind === 'send' && a.pair) pairLane.set(a.pair, `${a.source.host} -> ${a.target.host}`);
   const out = new Map<string, Action[]>();
   for (const a of actions) {
-    const lane = a.kind === 'send' ? `${a.source.host} -> ${a.target.host}` : (a.pair && pairLane.get(a.pair)) ?? `host ${a.host}`;
+    const lane = a.kind === 'send' ? `${a.source.host} -> ${a.target.host}` : (a.pair && pairLane.get(a.pair)) ?? `host ${a.kind === 'hold' ? a.sides[0]?.host : a.host}`;
     let list = out.get(lane);
     if (!list) out.set(lane, (list = []));
     list.push(a);
@@ -36,6 +36,8 @@ function poolsWritten(a: Action): string[] {
       return [...new Set(a.datasets.map((d) => `${a.host}:${poolOf(d)}`))];
     case 'conflict':
       return [];
+    case 'hold':
+      return [...new Set(a.sides.map((s) => `${s.host}:${poolOf(s.dataset)}`))];
     default:
       return [`${a.host}:${poolOf(a.dataset)}`];
   }

@@ -6,6 +6,7 @@ import { conflictKind } from './conflict.js';
 import { createKind } from './create.js';
 import { destroyKind } from './destroy.js';
 import { renameKind } from './rename.js';
+import { holdKind } from './hold.js';
 import { rollbackKind } from './rollback.js';
 import { sendKind } from './send.js';
 import { setKind } from './set.js';
@@ -22,6 +23,7 @@ const KINDS: { [K in ActionKind]: KindDef<Extract<Action, { kind: K }>> } = {
   destroy: destroyKind,
   set: setKind,
   rename: renameKind,
+  hold: holdKind,
 };
 
 export function kindOf<A extends Action>(a: A): KindDef<A> {

@@ -16,6 +16,8 @@
 // - zfs inherit of a user property: `userprop`.
 // - zfs rollback: `rollback` and `mount`; with -r the later snapshots are destroyed first
 //   (`destroy`).
+// - zfs hold / zfs release: `hold` / `release`; zfs bookmark: `bookmark`; zfs set and inherit
+//   of zfsync's hold records (zfsync:holds, zfsync:hold:<tag>) on snapshots: `userprop`.
 // - zfs list / zfs get: nothing.
 // Permissions granted on a dataset apply to it and all its descendants.
 import { PLACEHOLDER_PROPERTY } from '../zfs/commands.js';
@@ -100,6 +102,10 @@ const REASON = {
   canmountReceived: 'received datasets get canmount=noauto (receive.mount: false)',
   canmountPlaceholder: 'placeholders are created with canmount=noauto and set to canmount=on after the receive (receive.mount: true)',
   placeholder: `zfsync marks the datasets it creates with ${PLACEHOLDER_PROPERTY} and clears it after the receive (zfs create -o, zfs inherit)`,
+  protectHold: 'on OpenZFS each pair\'s newest common snapshot is held (zfs hold) so that no pruning forces a full resend',
+  protectRelease: 'the previous base\'s hold is released once the new one is placed (zfs release)',
+  protectBookmark: 'on OpenZFS the base is bookmarked on the source, so an incremental can start from it once it is pruned (zfs bookmark)',
+  protectRecord: 'zfsync records its hold tags on the held snapshots (zfsync:holds, zfsync:hold:<tag>; zfs set, zfs inherit)',
   rollback: 'on_divergence: rollback: zfs rollback to the newest common snapshot',
   rollbackDestroys: 'on_divergence: rollback: the target snapshots newer than the common one are destroyed by name first (zfs destroy)',
 } as const;
@@ -184,6 +190,10 @@ function addSource(hb: HostBuilder, s: SourceSpec, replicated: boolean): void {
     if (replicated) {
       g.add('send', REASON.send);
       g.add('hold', REASON.hold);
+      g.add('hold', REASON.protectHold);
+      g.add('release', REASON.protectRelease);
+      g.add('bookmark', REASON.protectBookmark);
+      g.add('userprop', REASON.protectRecord);
     }
     if (s.snapshotEvery !== undefined) g.add('snapshot', REASON.snapshot);
     if (s.retention !== undefined) g.add('destroy', REASON.retention);
@@ -205,6 +215,9 @@ function addTarget(hb: HostBuilder, t: TargetSpec): void {
   g.add('canmount', t.receive.mount ? REASON.canmountPlaceholder : REASON.canmountReceived);
   if (t.receive.readonly) g.add('readonly', REASON.readonly);
   g.add('userprop', REASON.placeholder);
+  g.add('hold', REASON.protectHold);
+  g.add('release', REASON.protectRelease);
+  g.add('userprop', REASON.protectRecord);
   for (const [name, value] of Object.entries(t.receive.properties)) {
     g.add(propertyPermission(name), `receive.properties sets ${name}=${value} (zfs receive -o)`);
   }

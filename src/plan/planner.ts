@@ -6,6 +6,7 @@ import { planRetention, type RetentionResult } from '../retention/plan.js';
 import { driftSteps } from '../drift/detect.js';
 import { orphanNotes } from '../drift/orphans.js';
 import { transportFor } from './transport.js';
+import { planProtection } from './protect.js';
 import { diffPair, newestCommonSnapshot, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
 import { compareDatasetNames, receivingDatasets, selectDatasets, SnapshotClaims } from './select.js';
 import { snapshotName } from './snapshot-names.js';
@@ -193,6 +194,7 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
         sourceName: name,
         sourceSpecName: source.name,
         sourceSnapshots: snaps,
+        ...(src.bookmarks ? { sourceBookmarks: src.bookmarks } : {}),
         targetName,
         target: tgt,
         targetBelow: tgt && tgt.snapshots.length === 0 ? datasetsBelow(target.host, ths, targetName) : 0,
@@ -241,8 +243,12 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
     }
   }
 
-  // After every pair: retention sees each dataset's sends, and its destroys wait for them.
-  const retention = planRetention({ spec, state, selections, links, blindSources, taken, report });
+  // After every pair: each pair's base is held where it will be (plan/protect.ts), then retention
+  // sees each dataset's sends, and its destroys wait for them.
+  const sources = [...selections].map(([name, datasets]) => ({ host: spec.sources[name]!.host, datasets }));
+  const protection = planProtection({ state, links, sources, add: (d) => b.add(d) });
+  b.notes.push(...protection.notes);
+  const retention = planRetention({ spec, state, selections, links, blindSources, taken, report, holdOwners: protection.owners });
   for (const d of retention.drafts) b.add(d);
   b.notes.push(...retention.notes);
   const selected = new Map<string, Set<string>>();

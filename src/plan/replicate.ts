@@ -1,6 +1,7 @@
 // The pure diff for one (source dataset, target dataset) pair: what must happen so that the
 // target holds the source's snapshots. Snapshots are matched by GUID, ordered by createtxg.
-import type { Capabilities, Dataset, Snapshot, SnapRef, TargetSpec } from '../types.js';
+import type { Bookmark, Capabilities, Dataset, Snapshot, SnapRef, TargetSpec } from '../types.js';
+import { bookmarkBaseSteps } from './bookmark-base.js';
 import { formatBytes, listSnapshots, plural } from './format.js';
 import type { Travels } from './travel.js';
 
@@ -28,6 +29,8 @@ export interface PairInput {
   sourceSpecName: string;
   /** Existing snapshots, oldest first, plus the one this plan takes (last), if any. */
   sourceSnapshots: readonly PlannedSnapshot[];
+  /** The source's bookmarks, where the host has them: a base pruned on the source may live on as one. */
+  sourceBookmarks?: readonly Bookmark[];
   targetName: string;
   target: Dataset | undefined;
   /** How many datasets the target has below it (counted only where it has no snapshots). */
@@ -109,6 +112,8 @@ export function diffPair(p: PairInput): PairStep[] {
   }
 
   const common = newestCommonSnapshot(snaps, t.snapshots);
+  const fromBookmark = bookmarkBaseSteps({ ...p, target: t, commonTargetIndex: common?.targetIndex, force: p.targetSpec.onDivergence === 'rollback' && !p.targetCaps.written });
+  if (fromBookmark) return fromBookmark;
   if (!common && p.rebased && t.snapshots.length > 0 && p.targetBelow === 0) return movedAside(p, wanted, travels, p.rebased);
   if (!common) return [noCommonSnapshot(p, t, newest)];
   const { sourceIndex: sourceBase, targetIndex: targetBase } = common;

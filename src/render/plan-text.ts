@@ -75,6 +75,7 @@ export function summaryLine(s: PlanSummary): string {
   if (s.rollbacks) parts.push(`${s.rollbacks} to roll back`);
   if (s.sets) parts.push(`${s.sets} to set`);
   if (s.renames) parts.push(`${s.renames} to rename`);
+  if (s.holds) parts.push(`${plural(s.holds, 'hold move')}`);
   parts.push(`${s.destroys} to destroy`, plural(s.conflicts, 'conflict'));
   return `Plan: ${parts.join(', ')}.`;
 }

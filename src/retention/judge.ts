@@ -5,7 +5,7 @@ import type { RetentionSpec } from '../types.js';
 import { keptByPolicy, type Stamped } from './policy.js';
 
 /** Why a snapshot is kept although its policy drops it, strongest first. */
-export type Protection = 'held' | 'origin of a clone' | 'newest common snapshot' | 'needed by a send of this plan';
+export type Protection = 'held' | `held by zfsync for ${string}` | 'origin of a clone' | 'newest common snapshot' | 'needed by a send of this plan';
 
 export interface Verdict {
   name: string;
@@ -61,11 +61,12 @@ export function judge(
   return out;
 }
 
-const STRENGTH: Record<Protection, number> = { held: 0, 'origin of a clone': 1, 'newest common snapshot': 2, 'needed by a send of this plan': 3 };
+const STRENGTH: Record<string, number> = { held: 0, 'origin of a clone': 1, 'newest common snapshot': 2, 'needed by a send of this plan': 3 };
+const strength = (p: Protection): number => (p.startsWith('held') ? 0 : STRENGTH[p]!);
 
 /** Records a protection, keeping the strongest reason where several apply. */
 export function protect(map: Map<string, Protection>, name: string | undefined, why: Protection): void {
   if (name === undefined) return;
   const had = map.get(name);
-  if (had === undefined || STRENGTH[why] < STRENGTH[had]) map.set(name, why);
+  if (had === undefined || strength(why) < strength(had)) map.set(name, why);
 }

@@ -31,6 +31,8 @@ export interface RetentionInput {
   blindSources: ReadonlySet<string>;
   /** Per source: the snapshot this plan takes and the action taking it; it counts as the newest. */
   taken: ReadonlyMap<string, { name: string; actionId: string }>;
+  /** zfsync's hold tags -> the pair each belongs to (plan/protect.ts), for why a held snapshot is kept. */
+  holdOwners?: ReadonlyMap<string, string>;
   /** Fill `report` with every snapshot's verdict (the preview); plans need only the destroys. */
   report?: boolean;
 }
@@ -48,6 +50,13 @@ function originsOf(hs: HostState): Set<string> {
   return out;
 }
 
+/** Whose hold keeps a snapshot: a pair of this spec's, an orphaned zfsync hold, or someone else's. */
+function heldBy(tags: readonly string[] | undefined, owners: ReadonlyMap<string, string> | undefined): Protection {
+  if (!tags?.length) return 'held';
+  const pairs = [...new Set(tags.map((t) => owners?.get(t)).filter((p): p is string => p !== undefined))];
+  return pairs.length ? `held by zfsync for ${pairs.join(', ')}` : `held by zfsync for a pair no longer in the spec (${tags.join(', ')})`;
+}
+
 export function planRetention(input: RetentionInput): RetentionResult {
   const { spec, state } = input;
   const prefix = spec.snapshots.prefix;
@@ -58,11 +67,11 @@ export function planRetention(input: RetentionInput): RetentionResult {
     if (!s) origins.set(host, (s = originsOf(state.hosts[host]!)));
     return s;
   };
-  const baseProtections = (host: string, dataset: string, names: Iterable<{ name: string; userrefs?: number }>) => {
+  const baseProtections = (host: string, dataset: string, names: Iterable<{ name: string; userrefs?: number; holds?: string[] }>) => {
     const m = new Map<string, Protection>();
     const clones = originSet(host);
     for (const s of names) {
-      if ((s.userrefs ?? 0) > 0) protect(m, s.name, 'held');
+      if ((s.userrefs ?? 0) > 0) protect(m, s.name, heldBy(s.holds, input.holdOwners));
       if (clones.size > 0 && clones.has(`${dataset}@${s.name}`)) protect(m, s.name, 'origin of a clone');
     }
     return m;

@@ -5,6 +5,12 @@ import type { Capabilities, ReceiveOptions, SendAction } from '../types.js';
 export const PLACEHOLDER_PROPERTY = 'zfsync:placeholder';
 
 export const snap = (dataset: string, name: string): string => `${dataset}@${name}`;
+export const bookmarkName = (dataset: string, name: string): string => `${dataset}#${name}`;
+
+/** On a held snapshot: the space-separated tags of zfsync's holds on it (the state read lists it). */
+export const HOLDS_PROPERTY = 'zfsync:holds';
+/** On a held snapshot, one per tag: what the tag stands for (for people; zfsync never reads it). */
+export const holdMeaningProperty = (tag: string): string => `zfsync:hold:${tag}`;
 
 export function snapshotArgv(zfs: string, names: readonly string[], recursive: boolean): string[] {
   return [zfs, 'snapshot', ...(recursive ? ['-r'] : []), ...names];
@@ -39,6 +45,8 @@ export interface SendSpec {
   from?: string;
   /** The dataset `from` belongs to when it is not `dataset` (a clone's origin). */
   fromDataset?: string;
+  /** `from` is a bookmark: `send -i ds#from` (`-I` takes no bookmark). */
+  fromBookmark?: boolean;
   intermediates: boolean;
 }
 
@@ -47,6 +55,7 @@ export function sendSpecOf(a: SendAction): SendSpec {
   const s: SendSpec = { dataset: a.source.dataset, to: a.to.name, intermediates: a.intermediates };
   if (a.from) s.from = a.from.name;
   if (a.origin !== undefined) s.fromDataset = a.origin;
+  if (a.from?.bookmark) s.fromBookmark = true;
   return s;
 }
 
@@ -54,7 +63,8 @@ export function sendSpecOf(a: SendAction): SendSpec {
 function sendOptions(s: SendSpec): string[] {
   const args: string[] = [];
   // A clone's origin is named in full (`pool/base@gold`): zfs takes it as the base of the clone's stream.
-  if (s.from !== undefined) args.push(s.intermediates ? '-I' : '-i', snap(s.fromDataset ?? s.dataset, s.from));
+  if (s.from !== undefined && s.fromBookmark) args.push('-i', bookmarkName(s.fromDataset ?? s.dataset, s.from));
+  else if (s.from !== undefined) args.push(s.intermediates ? '-I' : '-i', snap(s.fromDataset ?? s.dataset, s.from));
   args.push(snap(s.dataset, s.to));
   return args;
 }
@@ -149,4 +159,28 @@ export function setPropertyArgv(zfs: string, dataset: string, property: string, 
 /** `zfs rename a b`: never `-f` (which would unmount by force) and never `-r`. */
 export function renameArgv(zfs: string, from: string, to: string): string[] {
   return [zfs, 'rename', from, to];
+}
+
+export function holdArgv(zfs: string, tag: string, dataset: string, name: string): string[] {
+  return [zfs, 'hold', tag, snap(dataset, name)];
+}
+
+export function releaseArgv(zfs: string, tag: string, dataset: string, name: string): string[] {
+  return [zfs, 'release', tag, snap(dataset, name)];
+}
+
+/** The bookmark is named after its snapshot: `zfs bookmark ds@s ds#s`. */
+export function bookmarkArgv(zfs: string, dataset: string, name: string): string[] {
+  return [zfs, 'bookmark', snap(dataset, name), bookmarkName(dataset, name)];
+}
+
+/** Records zfsync's tags on a snapshot (and, where given, one tag's meaning) in one `zfs set`. */
+export function recordHoldsArgv(zfs: string, dataset: string, name: string, tags: readonly string[], meaning?: { tag: string; text: string }): string[] {
+  const argv = [zfs, 'set', `${HOLDS_PROPERTY}=${tags.join(' ')}`];
+  if (meaning) argv.push(`${holdMeaningProperty(meaning.tag)}=${meaning.text}`);
+  return [...argv, snap(dataset, name)];
+}
+
+export function inheritArgv(zfs: string, property: string, dataset: string, name: string): string[] {
+  return [zfs, 'inherit', property, snap(dataset, name)];
 }

@@ -6,10 +6,10 @@
 // with the size of the listing text.
 import { StringDecoder } from 'node:string_decoder';
 import { shellJoin } from '../host/quote.js';
-import type { Capabilities, Dataset, Snapshot } from '../types.js';
-import { PLACEHOLDER_PROPERTY } from './commands.js';
+import type { Bookmark, Capabilities, Dataset, Snapshot } from '../types.js';
+import { HOLDS_PROPERTY, PLACEHOLDER_PROPERTY } from './commands.js';
 
-type Column = 'name' | 'type' | 'guid' | 'createtxg' | 'creation' | 'origin' | 'referenced' | 'written' | 'receive_resume_token' | 'userrefs' | typeof PLACEHOLDER_PROPERTY | 'readonly' | 'canmount' | 'mounted';
+type Column = 'name' | 'type' | 'guid' | 'createtxg' | 'creation' | 'origin' | 'referenced' | 'written' | 'receive_resume_token' | 'userrefs' | typeof PLACEHOLDER_PROPERTY | 'readonly' | 'canmount' | 'mounted' | typeof HOLDS_PROPERTY;
 
 export function stateColumns(caps: Capabilities): Column[] {
   const cols: Column[] = ['name', 'type', 'guid', 'createtxg', 'creation', 'origin', 'referenced'];
@@ -20,6 +20,9 @@ export function stateColumns(caps: Capabilities): Column[] {
   cols.push(PLACEHOLDER_PROPERTY);
   // Last, so that listings recorded without them still parse (a short line leaves them unknown).
   cols.push('readonly', 'canmount', 'mounted');
+  // zfsync's own hold tags (plan/protect.ts): `zfs holds` takes only snapshot names, so a
+  // listing of every hold would cost a second pass; the record rides along in this one.
+  if (caps.holds) cols.push(HOLDS_PROPERTY);
   return cols;
 }
 
@@ -48,7 +51,8 @@ export function stateReadArgs(caps: Capabilities, depth: ListDepth, names: reado
   const cols = stateColumns(caps);
   const scope = depth === 'tree' ? ['-r'] : depth === 'children' ? ['-d', '1'] : [];
   if (caps.listParsable) {
-    const types = depth === 'self' ? 'filesystem,volume' : 'filesystem,volume,snapshot';
+    // Bookmarks let an incremental start from a snapshot destroyed since (plan/bookmark-base.ts).
+    const types = depth === 'self' ? 'filesystem,volume' : caps.bookmarks ? 'filesystem,volume,snapshot,bookmark' : 'filesystem,volume,snapshot';
     return ['list', '-H', '-p', '-t', types, '-o', cols.join(','), ...scope, ...names];
   }
   return ['get', '-H', '-p', ...scope, '-o', 'name,property,value', cols.filter((c) => c !== 'name').join(','), ...names];
@@ -107,6 +111,7 @@ export function holdsNothing(d: Dataset): boolean {
 class Builder {
   readonly datasets = new Map<string, Dataset>();
   private readonly orphans = new Map<string, Snapshot[]>();
+  private readonly earlyBookmarks = new Map<string, Bookmark[]>();
 
   /** Returns the dataset kept under that name (the first one listed). */
   addDataset(d: Dataset): Dataset {
@@ -118,8 +123,18 @@ class Builder {
       for (const s of early) d.snapshots.push(s);
       this.orphans.delete(d.name);
     }
+    const marks = this.earlyBookmarks.get(d.name);
+    if (marks) {
+      d.bookmarks = marks;
+      this.earlyBookmarks.delete(d.name);
+    }
     this.datasets.set(d.name, d);
     return d;
+  }
+  addBookmark(dataset: string, bm: Bookmark): void {
+    const d = this.datasets.get(dataset);
+    if (d) (d.bookmarks ??= []).push(bm);
+    else (this.earlyBookmarks.get(dataset) ?? this.earlyBookmarks.set(ownString(dataset), []).get(dataset)!).push(bm);
   }
   addSnapshot(dataset: string, s: Snapshot): void {
     const d = this.datasets.get(dataset);
@@ -195,6 +210,7 @@ const enum Kind {
   Readonly,
   Canmount,
   Mounted,
+  Holds,
 }
 
 const KIND: Record<Column, Kind> = {
@@ -212,6 +228,7 @@ const KIND: Record<Column, Kind> = {
   readonly: Kind.Readonly,
   canmount: Kind.Canmount,
   mounted: Kind.Mounted,
+  [HOLDS_PROPERTY]: Kind.Holds,
 };
 
 /** Distinct snapshot names kept once each (zfs snapshot -r gives thousands of datasets the same names), up to this many. */
@@ -228,7 +245,7 @@ class Objects {
   private readonly recent: string[] = [];
   /** The dataset listed last: its snapshots follow it. */
   private last: Dataset | undefined;
-  type: Dataset['type'] | 'other' | undefined;
+  type: Dataset['type'] | 'bookmark' | 'other' | undefined;
   guid: string | undefined;
   createtxg: number | undefined;
   creation: number | undefined;
@@ -241,9 +258,10 @@ class Objects {
   readonly: boolean | undefined;
   canmount: Dataset['canmount'];
   mounted: boolean | undefined;
+  holds: string | undefined;
 
   reset(): void {
-    this.readonly = this.mounted = this.canmount = undefined;
+    this.readonly = this.mounted = this.canmount = this.holds = undefined;
     this.type = this.guid = this.origin = this.token = this.placeholder = undefined;
     this.createtxg = this.creation = this.referenced = this.written = this.userrefs = undefined;
   }
@@ -253,7 +271,7 @@ class Objects {
     switch (k) {
       case Kind.Type: {
         const t = text.slice(a, b);
-        this.type = t === 'filesystem' || t === 'volume' ? t : 'other';
+        this.type = t === 'filesystem' || t === 'volume' || t === 'bookmark' ? t : 'other';
         break;
       }
       case Kind.Guid:
@@ -282,6 +300,9 @@ class Objects {
         break;
       case Kind.Userrefs:
         this.userrefs = numberAt(text, a, b);
+        break;
+      case Kind.Holds:
+        this.holds = text.slice(a, b);
         break;
       case Kind.Readonly:
         this.readonly = onOff(text.slice(a, b), 'on', 'off');
@@ -332,12 +353,17 @@ class Objects {
       if (this.referenced !== undefined) snap.referenced = this.referenced;
       if (this.written !== undefined) snap.written = this.written;
       if (this.userrefs) snap.userrefs = this.userrefs;
+      if (this.holds !== undefined && this.holds !== '-' && this.holds !== '') snap.holds = this.holds.split(' ').filter(Boolean);
       if (last) last.snapshots.push(snap);
       else this.b.addSnapshot(dataset, snap);
       return;
     }
     const type = this.type;
-    if (type !== 'filesystem' && type !== 'volume') return;
+    if (type !== 'filesystem' && type !== 'volume') {
+      const hash = type === 'bookmark' ? name.indexOf('#') : -1;
+      if (hash > 0) this.b.addBookmark(name.slice(0, hash), { name: ownString(name.slice(hash + 1)), guid: ownString(this.guid ?? ''), createtxg: this.createtxg ?? 0 });
+      return;
+    }
     const own = ownString(name);
     const d: Dataset = {
       name: own,

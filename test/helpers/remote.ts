@@ -58,6 +58,7 @@ export async function remoteLane(t: TestContext): Promise<RemoteLane | undefined
   const base = `${pool}/zfsync-lane-${randomBytes(4).toString('hex')}`;
   await sh(['zfs', 'create', '-o', 'canmount=off', base]);
   t.after(async () => {
+    await releaseZfsyncHolds(sh, base);
     await sh(['zfs', 'destroy', '-r', '-f', base]).catch(async () => {
       await new Promise((r) => setTimeout(r, 1000));
       await sh(['zfs', 'destroy', '-r', '-f', base]);
@@ -65,6 +66,16 @@ export async function remoteLane(t: TestContext): Promise<RemoteLane | undefined
     await closeAll(runners);
   });
   return { hostEntry, base, sh, runner };
+}
+
+/** zfsync's own holds (tag `zfsync-…`) below `root`, which an apply leaves on each pair's base, released so that the scratch tree can go. */
+export async function releaseZfsyncHolds(sh: (argv: string[]) => Promise<string>, root: string): Promise<void> {
+  const snaps = (await sh(['zfs', 'list', '-H', '-t', 'snapshot', '-o', 'name', '-r', root]).catch(() => '')).split('\n').filter(Boolean);
+  if (snaps.length === 0) return;
+  for (const line of (await sh(['zfs', 'holds', '-H', ...snaps])).split('\n')) {
+    const [snap, tag] = line.split('\t');
+    if (snap && tag?.startsWith('zfsync-')) await sh(['zfs', 'release', tag, snap]);
+  }
 }
 
 /** `dataset@snap` name and guid of each snapshot of a remote dataset, oldest first. */

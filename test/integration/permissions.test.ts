@@ -142,7 +142,7 @@ replicate:
     ['backup', dst],
     ['backup', `${dst}/backup`],
   ]);
-  assert.ok(lines.some((l) => l.line === `zfs allow -u daemon destroy,hold,mount,send,snapshot '${vms}'`), r.stdout);
+  assert.ok(lines.some((l) => l.line === `zfs allow -u daemon bookmark,destroy,hold,mount,release,send,snapshot,userprop '${vms}'`), r.stdout);
 
   const probe = await runAll('zfs', ['allow', `${dst}/backup`]);
   if (probe.code !== 0 && /pyzfs\.py not found/.test(probe.stdout + probe.stderr)) {

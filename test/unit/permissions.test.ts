@@ -49,7 +49,7 @@ describe('permissions: needs from the spec', () => {
     assert.deepEqual(hs.map((h) => [h.host, h.user, h.userFrom]), [['local', 'alice', 'local'], ['nas', 'backup', 'ssh']]);
 
     const src = host(hs, 'local');
-    assert.deepEqual(src.grants.map((g) => [g.role, g.dataset, perms(g)]), [['source', 'tank/vm', ['hold', 'send']]]);
+    assert.deepEqual(src.grants.map((g) => [g.role, g.dataset, perms(g)]), [['source', 'tank/vm', ['bookmark', 'hold', 'release', 'send', 'userprop']]]);
     assert.match(reasons(grant(src, 'source', 'tank/vm'), 'hold'), /zfs send -I/);
 
     const nas = host(hs, 'nas');
@@ -57,7 +57,7 @@ describe('permissions: needs from the spec', () => {
     assert.deepEqual(nas.grants.map((g) => [g.role, g.dataset]), [['target', 'backup']]);
     const t = grant(nas, 'target', 'backup');
     assert.deepEqual(t.for, [{ name: 'offsite', dataset: 'backup/pve1', viaParent: true }]);
-    assert.deepEqual(perms(t), ['canmount', 'create', 'mount', 'readonly', 'receive', 'userprop']);
+    assert.deepEqual(perms(t), ['canmount', 'create', 'hold', 'mount', 'readonly', 'receive', 'release', 'userprop']);
     assert.match(reasons(t, 'receive'), /^to receive replicated snapshots/);
     assert.match(reasons(t, 'create'), /receive needs create/);
     assert.match(reasons(t, 'create'), /missing parents/);
@@ -72,8 +72,8 @@ describe('permissions: needs from the spec', () => {
     const hs = needs(BASIC.replace('vms: { datasets: [tank/vm] }', 'vms: { datasets: [tank/vm, tank/ct], snapshot_every: 1h, retention: { daily: 7 } }'));
     const src = host(hs, 'local');
     assert.deepEqual(src.grants.map((g) => [g.dataset, perms(g)]), [
-      ['tank/ct', ['destroy', 'hold', 'mount', 'send', 'snapshot']],
-      ['tank/vm', ['destroy', 'hold', 'mount', 'send', 'snapshot']],
+      ['tank/ct', ['bookmark', 'destroy', 'hold', 'mount', 'release', 'send', 'snapshot', 'userprop']],
+      ['tank/vm', ['bookmark', 'destroy', 'hold', 'mount', 'release', 'send', 'snapshot', 'userprop']],
     ]);
     const g = grant(src, 'source', 'tank/vm');
     assert.match(reasons(g, 'snapshot'), /snapshot_every/);
@@ -108,7 +108,7 @@ replicate:
     const src = host(hs, 'local');
     assert.deepEqual(src.grants.map((g) => [g.dataset, perms(g)]), [
       ['tank/log', ['mount', 'snapshot']],
-      ['tank/vm', ['hold', 'send']],
+      ['tank/vm', ['bookmark', 'hold', 'release', 'send', 'userprop']],
     ]);
     assert.deepEqual(host(hs, 'nas').grants.map((g) => g.dataset), ['backup']);
   });
@@ -139,7 +139,7 @@ replicate:
 `);
     const nas = host(hs, 'nas');
     const t = grant(nas, 'target', 'backup');
-    assert.deepEqual(perms(t), ['atime', 'canmount', 'compression', 'create', 'destroy', 'mount', 'receive', 'rollback', 'userprop']);
+    assert.deepEqual(perms(t), ['atime', 'canmount', 'compression', 'create', 'destroy', 'hold', 'mount', 'receive', 'release', 'rollback', 'userprop']);
     assert.match(reasons(t, 'rollback'), /on_divergence: rollback/);
     assert.match(reasons(t, 'destroy'), /destroyed by name first \(zfs destroy\)/);
     assert.match(reasons(t, 'destroy'), /retention/);
@@ -173,7 +173,7 @@ replicate:
     assert.equal(nas.grants.length, 1);
     const t = grant(nas, 'target', 'backup');
     assert.deepEqual(t.for.map((f) => [f.name, f.dataset, f.viaParent]), [['a', 'backup/pve1', true], ['b', 'backup/pve2', true]]);
-    assert.deepEqual(perms(t), ['canmount', 'create', 'destroy', 'mount', 'readonly', 'receive', 'rollback', 'userprop']);
+    assert.deepEqual(perms(t), ['canmount', 'create', 'destroy', 'hold', 'mount', 'readonly', 'receive', 'release', 'rollback', 'userprop']);
     for (const p of t.permissions) assert.equal(new Set(p.reasons).size, p.reasons.length, `${p.name}: duplicate reasons`);
     assert.equal(grantNote(t), 'on backup (the parent of backup/pve1 and backup/pve2, because zfsync creates them): targets a, b');
   });
@@ -208,7 +208,7 @@ replicate:
     const nas = host(hs, 'nas');
     assert.deepEqual([nas.user, nas.userFrom, nas.sudo], ['<ssh user>', 'unknown', true]);
     assert.deepEqual(nas.sudoRule, { line: '<ssh user> ALL=(root) NOPASSWD: /sbin/zfs', zfs: '/sbin/zfs', zfsGuessed: false });
-    assert.equal(allowLine(nas.user, grant(nas, 'target', 'backup')), 'zfs allow -u <ssh user> canmount,create,mount,readonly,receive,userprop backup');
+    assert.equal(allowLine(nas.user, grant(nas, 'target', 'backup')), 'zfs allow -u <ssh user> canmount,create,hold,mount,readonly,receive,release,userprop backup');
   });
 
   it('every permission emitted is one zfs-allow(8) knows, in a stable (sorted) order', () => {
@@ -243,9 +243,9 @@ describe('permissions: rendering', () => {
   it('quotes datasets for the shell and says why a grant is on a parent', () => {
     const hs = needs(BASIC.replace('dataset: backup/pve1', 'dataset: "back up/pve 1"').replace('[tank/vm]', '["tank/vm 1"]'));
     const local = host(hs, 'local');
-    assert.equal(allowLine(local.user, local.grants[0]!), "zfs allow -u alice hold,send 'tank/vm 1'");
+    assert.equal(allowLine(local.user, local.grants[0]!), "zfs allow -u alice bookmark,hold,release,send,userprop 'tank/vm 1'");
     const t = grant(host(hs, 'nas'), 'target', 'back up');
-    assert.equal(allowLine('backup', t), "zfs allow -u backup canmount,create,mount,readonly,receive,userprop 'back up'");
+    assert.equal(allowLine('backup', t), "zfs allow -u backup canmount,create,hold,mount,readonly,receive,release,userprop 'back up'");
     assert.equal(grantNote(t), 'on back up (the parent of back up/pve 1, because zfsync creates back up/pve 1): target offsite');
   });
 
@@ -259,10 +259,10 @@ describe('permissions: rendering', () => {
     };
     const local = at('host local (this machine): user alice, who runs zfsync');
     const nas = at('host nas (ssh nas.example.com): user backup');
-    assert.ok(local < at('zfs allow -u alice hold,send tank/vm') && at('zfs allow -u alice hold,send tank/vm') < nas);
+    assert.ok(local < at('zfs allow -u alice bookmark,hold,release,send,userprop tank/vm') && at('zfs allow -u alice bookmark,hold,release,send,userprop tank/vm') < nas);
     assert.ok(nas < at('target'));
     assert.ok(at('on backup (the parent of backup/pve1, because zfsync creates backup/pve1): target offsite') > nas);
-    assert.ok(at('zfs allow -u backup canmount,create,mount,readonly,receive,userprop backup') > nas);
+    assert.ok(at('zfs allow -u backup canmount,create,hold,mount,readonly,receive,release,userprop backup') > nas);
     assert.ok(at('backup ALL=(root) NOPASSWD: /usr/sbin/zfs') > nas);
     assert.match(text, /^ +receive +to receive replicated snapshots \(zfs receive\)$/m);
     assert.match(text, /hosts\.nas\.sudo: true makes zfsync run zfs, and only zfs, through `sudo -n`/);
@@ -284,10 +284,13 @@ describe('permissions: rendering', () => {
           roles: [{
             role: 'source',
             dataset: 'tank/vm',
-            permissions: ['hold', 'send'],
+            permissions: ['bookmark', 'hold', 'release', 'send', 'userprop'],
             why: [
-              'hold: zfs send -I puts temporary holds on the snapshots it sends, released when the send ends',
+              'bookmark: on OpenZFS the base is bookmarked on the source, so an incremental can start from it once it is pruned (zfs bookmark)',
+              "hold: zfs send -I puts temporary holds on the snapshots it sends, released when the send ends; on OpenZFS each pair's newest common snapshot is held (zfs hold) so that no pruning forces a full resend",
+              "release: the previous base's hold is released once the new one is placed (zfs release)",
               'send: to send snapshots (zfs send, and zfs send -I for incrementals)',
+              'userprop: zfsync records its hold tags on the held snapshots (zfsync:holds, zfsync:hold:<tag>; zfs set, zfs inherit)',
             ],
           }],
           sudoers: 'alice ALL=(root) NOPASSWD: /usr/sbin/zfs',
@@ -298,7 +301,7 @@ describe('permissions: rendering', () => {
           roles: [{
             role: 'target',
             dataset: 'backup',
-            permissions: ['canmount', 'create', 'mount', 'readonly', 'receive', 'userprop'],
+            permissions: ['canmount', 'create', 'hold', 'mount', 'readonly', 'receive', 'release', 'userprop'],
             why: doc.hosts[1]!.roles[0]!.why,
           }],
           sudoers: 'backup ALL=(root) NOPASSWD: /usr/sbin/zfs',
@@ -306,8 +309,8 @@ describe('permissions: rendering', () => {
       ],
     });
     const why = doc.hosts[1]!.roles[0]!.why;
-    assert.deepEqual(why.slice(0, 6).map((w) => w.split(':')[0]), ['canmount', 'create', 'mount', 'readonly', 'receive', 'userprop']);
-    assert.equal(why[6], 'on backup (the parent of backup/pve1, because zfsync creates backup/pve1): target offsite');
+    assert.deepEqual(why.slice(0, 8).map((w) => w.split(':')[0]), ['canmount', 'create', 'hold', 'mount', 'readonly', 'receive', 'release', 'userprop']);
+    assert.equal(why[8], 'on backup (the parent of backup/pve1, because zfsync creates backup/pve1): target offsite');
   });
 });
 
@@ -318,8 +321,8 @@ describe('cli: zfsync permissions', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     const me = userInfo().username;
-    assert.match(r.stdout, new RegExp(`^ +zfs allow -u ${me} destroy,hold,mount,send,snapshot tank/vm$`, 'm'));
-    assert.match(r.stdout, /^ +zfs allow -u backup canmount,create,mount,readonly,receive,userprop backup$/m);
+    assert.match(r.stdout, new RegExp(`^ +zfs allow -u ${me} bookmark,destroy,hold,mount,release,send,snapshot,userprop tank/vm$`, 'm'));
+    assert.match(r.stdout, /^ +zfs allow -u backup canmount,create,hold,mount,readonly,receive,release,userprop backup$/m);
     assert.match(r.stdout, /^ +backup ALL=\(root\) NOPASSWD: \/usr\/sbin\/zfs$/m);
     assert.doesNotMatch(r.stdout + r.stderr, /not supported yet/);
   });
@@ -332,7 +335,7 @@ describe('cli: zfsync permissions', () => {
     assert.equal(doc.format, 'zfsync-permissions');
     assert.equal(doc.version, 1);
     assert.deepEqual(doc.hosts.map((h) => [h.host, h.user]), [['local', userInfo().username], ['nas', 'backup']]);
-    assert.deepEqual(doc.hosts[1]!.roles.map((x) => [x.role, x.dataset, x.permissions.join(',')]), [['target', 'backup', 'canmount,create,mount,readonly,receive,userprop']]);
+    assert.deepEqual(doc.hosts[1]!.roles.map((x) => [x.role, x.dataset, x.permissions.join(',')]), [['target', 'backup', 'canmount,create,hold,mount,readonly,receive,release,userprop']]);
   });
 
   it('a spec with nothing to replicate says so', async (t) => {

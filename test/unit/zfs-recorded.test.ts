@@ -26,8 +26,9 @@ const fixture = (p: string): string => readFileSync(new URL(`../fixtures/${p}`, 
 const ozProbe = fixture('openzfs-2.1/probe.txt');
 const fuseProbe = fixture('zfs-fuse/probe.txt');
 const ozProbed = parseProbe(ozProbe);
-// The OpenZFS listing was recorded before the state read asked for `userrefs` (holds): read it with the columns it has.
-const oz = { ...ozProbed, holds: false };
+// The OpenZFS listing was recorded before the state read asked for `userrefs` and `zfsync:holds`
+// (holds) and bookmarks: read it with the columns and types it has.
+const oz = { ...ozProbed, holds: false, bookmarks: false };
 const fuse = parseProbe(fuseProbe);
 const ozText = fixture('openzfs-2.1/state-list.txt');
 const fuseText = fixture('zfs-fuse/state-get.txt');
@@ -86,11 +87,19 @@ describe('state read argv matches the recorded command lines', () => {
     for (const line of ozText.split('\n').filter(Boolean)) assert.equal(line.split('\t').length, width, line);
   });
 
-  it('OpenZFS with holds also lists userrefs (for retention), and only there', () => {
+  it('OpenZFS with holds also lists userrefs (for retention) and zfsync:holds (its own tags), and only there', () => {
     const cols = stateReadArgs(ozProbed, 'tree', ['vmtank'])[6]!.split(',');
     assert.ok(cols.includes('userrefs'));
-    assert.deepEqual(cols.filter((c) => c !== 'userrefs'), stateColumns(oz));
-    assert.ok(!stateReadArgs(fuse, 'tree', [FUSE_POOL]).join(' ').includes('userrefs'));
+    assert.equal(cols.at(-1), 'zfsync:holds');
+    assert.deepEqual(cols.filter((c) => c !== 'userrefs' && c !== 'zfsync:holds'), stateColumns(oz));
+    assert.ok(!/userrefs|zfsync:holds/.test(stateReadArgs(fuse, 'tree', [FUSE_POOL]).join(' ')));
+  });
+
+  it('OpenZFS with bookmarks lists them with the tree (not for datasets listed on their own); zfs-fuse never', () => {
+    assert.equal(stateReadArgs(ozProbed, 'tree', ['vmtank'])[4], 'filesystem,volume,snapshot,bookmark');
+    assert.equal(stateReadArgs(ozProbed, 'children', ['vmtank'])[4], 'filesystem,volume,snapshot,bookmark');
+    assert.equal(stateReadArgs(ozProbed, 'self', ['vmtank'])[4], 'filesystem,volume');
+    assert.ok(!stateReadArgs(fuse, 'tree', [FUSE_POOL]).join(' ').includes('bookmark'));
   });
 
   it('multiDestroy: OpenZFS destroys ds@a,b,c in one call, zfs-fuse one snapshot per call', () => {
