@@ -60,6 +60,7 @@ function compile(): Compiled {
       defs.remoteHost.properties.ssh.properties.user,
       () => `must start with a letter, digit or '_' and contain only letters, digits, '_', '.' and '-'`,
     ],
+    [defs.target.properties.receive.properties.properties.additionalProperties, () => 'must not contain control characters'],
     [defs.rebaseGroup.properties.suffix, () => `must contain only letters, digits, '_', '.', ':' and '-'`],
   ]);
   compiled = { schema, validate, messages };

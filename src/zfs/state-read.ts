@@ -6,10 +6,14 @@
 // with the size of the listing text.
 import { StringDecoder } from 'node:string_decoder';
 import { shellJoin } from '../host/quote.js';
-import type { Capabilities, Dataset, Snapshot } from '../types.js';
+import type { Capabilities, Dataset, EncryptionState, Snapshot } from '../types.js';
 import { PLACEHOLDER_PROPERTY } from './commands.js';
 
-type Column = 'name' | 'type' | 'guid' | 'createtxg' | 'creation' | 'origin' | 'referenced' | 'written' | 'receive_resume_token' | 'userrefs' | typeof PLACEHOLDER_PROPERTY | 'readonly' | 'canmount' | 'mounted';
+type Column = 'name' | 'type' | 'guid' | 'createtxg' | 'creation' | 'origin' | 'referenced' | 'written' | 'receive_resume_token' | 'userrefs' | typeof PLACEHOLDER_PROPERTY | 'readonly' | 'canmount' | 'mounted' | EncryptionColumn;
+
+/** Read only where the host has encryption; `keyformat` and `pbkdf2salt` tell key lineages apart (plan/send-flags.ts). */
+const ENCRYPTION_COLUMNS = ['encryption', 'encryptionroot', 'keystatus', 'keyformat', 'pbkdf2salt'] as const;
+type EncryptionColumn = (typeof ENCRYPTION_COLUMNS)[number];
 
 export function stateColumns(caps: Capabilities): Column[] {
   const cols: Column[] = ['name', 'type', 'guid', 'createtxg', 'creation', 'origin', 'referenced'];
@@ -20,6 +24,7 @@ export function stateColumns(caps: Capabilities): Column[] {
   cols.push(PLACEHOLDER_PROPERTY);
   // Last, so that listings recorded without them still parse (a short line leaves them unknown).
   cols.push('readonly', 'canmount', 'mounted');
+  if (caps.encryption) cols.push(...ENCRYPTION_COLUMNS);
   return cols;
 }
 
@@ -195,6 +200,11 @@ const enum Kind {
   Readonly,
   Canmount,
   Mounted,
+  Encryption,
+  EncryptionRoot,
+  KeyStatus,
+  KeyFormat,
+  Salt,
 }
 
 const KIND: Record<Column, Kind> = {
@@ -212,6 +222,11 @@ const KIND: Record<Column, Kind> = {
   readonly: Kind.Readonly,
   canmount: Kind.Canmount,
   mounted: Kind.Mounted,
+  encryption: Kind.Encryption,
+  encryptionroot: Kind.EncryptionRoot,
+  keystatus: Kind.KeyStatus,
+  keyformat: Kind.KeyFormat,
+  pbkdf2salt: Kind.Salt,
 };
 
 /** Distinct snapshot names kept once each (zfs snapshot -r gives thousands of datasets the same names), up to this many. */
@@ -241,9 +256,16 @@ class Objects {
   readonly: boolean | undefined;
   canmount: Dataset['canmount'];
   mounted: boolean | undefined;
+  /** The encryption columns as listed (datasets only use them). */
+  cipher: string | undefined;
+  encryptionRoot: string | undefined;
+  keyStatus: string | undefined;
+  keyFormat: string | undefined;
+  salt: string | undefined;
 
   reset(): void {
     this.readonly = this.mounted = this.canmount = undefined;
+    this.cipher = this.encryptionRoot = this.keyStatus = this.keyFormat = this.salt = undefined;
     this.type = this.guid = this.origin = this.token = this.placeholder = undefined;
     this.createtxg = this.creation = this.referenced = this.written = this.userrefs = undefined;
   }
@@ -288,6 +310,21 @@ class Objects {
         break;
       case Kind.Mounted:
         this.mounted = onOff(text.slice(a, b), 'yes', 'no');
+        break;
+      case Kind.Encryption:
+        this.cipher = text.slice(a, b);
+        break;
+      case Kind.EncryptionRoot:
+        this.encryptionRoot = text.slice(a, b);
+        break;
+      case Kind.KeyStatus:
+        this.keyStatus = text.slice(a, b);
+        break;
+      case Kind.KeyFormat:
+        this.keyFormat = text.slice(a, b);
+        break;
+      case Kind.Salt:
+        this.salt = text.slice(a, b);
         break;
       case Kind.Canmount: {
         const v = text.slice(a, b);
@@ -356,12 +393,29 @@ class Objects {
     if (this.readonly !== undefined) d.readonly = this.readonly;
     if (this.canmount !== undefined) d.canmount = this.canmount;
     if (this.mounted !== undefined) d.mounted = this.mounted;
+    const enc = this.encryption(own);
+    if (enc) d.encryption = enc;
     this.last = this.b.addDataset(d);
   }
 
   finish(): Map<string, Dataset> {
     this.last = undefined;
     return this.b.finish();
+  }
+
+  private encryption(name: string): EncryptionState | undefined {
+    const cipher = this.cipher;
+    if (cipher === undefined || cipher === 'off' || cipher === '-' || cipher === '') return undefined;
+    const root = this.encryptionRoot;
+    const ks = this.keyStatus;
+    const e: EncryptionState = {
+      cipher: ownString(cipher),
+      root: root && root !== '-' ? (root === name ? name : ownString(root)) : name,
+      keyStatus: ks === 'available' || ks === 'unavailable' ? ks : 'unknown',
+    };
+    if (this.keyFormat && this.keyFormat !== '-') e.keyFormat = ownString(this.keyFormat);
+    if (this.salt && this.salt !== '-') e.salt = ownString(this.salt);
+    return e;
   }
 }
 

@@ -78,11 +78,11 @@ describe('state read argv matches the recorded command lines', () => {
   it('OpenZFS: zfs list -H -p', () => {
     assert.deepEqual(stateReadArgs(oz, 'tree', ['vmtank']), [
       'list', '-H', '-p', '-t', 'filesystem,volume,snapshot',
-      '-o', 'name,type,guid,createtxg,creation,origin,referenced,written,receive_resume_token,zfsync:placeholder,readonly,canmount,mounted',
+      '-o', 'name,type,guid,createtxg,creation,origin,referenced,written,receive_resume_token,zfsync:placeholder,readonly,canmount,mounted,encryption,encryptionroot,keystatus,keyformat,pbkdf2salt',
       '-r', 'vmtank',
     ]);
-    // every recorded line has exactly one field per column (it was recorded before the last three, readonly, canmount and mounted, were asked for)
-    const width = stateColumns(oz).length - 3;
+    // every recorded line has exactly one field per column (it was recorded before the last eight, readonly, canmount, mounted and the encryption ones, were asked for)
+    const width = stateColumns(oz).length - 8;
     for (const line of ozText.split('\n').filter(Boolean)) assert.equal(line.split('\t').length, width, line);
   });
 
