@@ -143,7 +143,7 @@ replicate:
     assert.match(reasons(t, 'rollback'), /on_divergence: rollback/);
     assert.match(reasons(t, 'destroy'), /destroyed by name first \(zfs destroy\)/);
     assert.match(reasons(t, 'destroy'), /retention/);
-    assert.match(reasons(t, 'compression'), /receive\.properties sets compression=lz4 \(zfs receive -o\)/);
+    assert.match(reasons(t, 'compression'), /receive\.properties sets compression=lz4 \(zfs receive -o; zfs set after the receive on ZFS without -o\)/);
     assert.match(reasons(t, 'atime'), /zfs receive -x/);
     // User properties need `userprop`, never their own name.
     assert.match(reasons(t, 'userprop'), /com\.example:owner=ops/);
@@ -287,7 +287,7 @@ describe('permissions: rendering', () => {
             permissions: ['hold', 'send'],
             why: [
               'hold: zfs send -I puts temporary holds on the snapshots it sends, released when the send ends',
-              'send: to send snapshots (zfs send, and zfs send -I for incrementals)',
+              'send: to send snapshots (zfs send, and zfs send -I for incrementals; -w, -L, -e and -c need nothing more)',
             ],
           }],
           sudoers: 'alice ALL=(root) NOPASSWD: /usr/sbin/zfs',
