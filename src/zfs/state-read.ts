@@ -256,16 +256,16 @@ class Objects {
   readonly: boolean | undefined;
   canmount: Dataset['canmount'];
   mounted: boolean | undefined;
-  /** The encryption columns as listed (datasets only use them). */
-  cipher: string | undefined;
-  encryptionRoot: string | undefined;
-  keyStatus: string | undefined;
-  keyFormat: string | undefined;
-  salt: string | undefined;
+  /**
+   * The encryption columns, kept as where they are in the text and cut out only for datasets:
+   * snapshot lines (nearly all lines) carry them too, and cutting five strings each would cost.
+   */
+  private readonly encText: (string | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
+  private readonly encSpan: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
   reset(): void {
     this.readonly = this.mounted = this.canmount = undefined;
-    this.cipher = this.encryptionRoot = this.keyStatus = this.keyFormat = this.salt = undefined;
+    this.encText.fill(undefined);
     this.type = this.guid = this.origin = this.token = this.placeholder = undefined;
     this.createtxg = this.creation = this.referenced = this.written = this.userrefs = undefined;
   }
@@ -312,20 +312,16 @@ class Objects {
         this.mounted = onOff(text.slice(a, b), 'yes', 'no');
         break;
       case Kind.Encryption:
-        this.cipher = text.slice(a, b);
-        break;
       case Kind.EncryptionRoot:
-        this.encryptionRoot = text.slice(a, b);
-        break;
       case Kind.KeyStatus:
-        this.keyStatus = text.slice(a, b);
-        break;
       case Kind.KeyFormat:
-        this.keyFormat = text.slice(a, b);
+      case Kind.Salt: {
+        const i = k - Kind.Encryption;
+        this.encText[i] = text;
+        this.encSpan[2 * i] = a;
+        this.encSpan[2 * i + 1] = b;
         break;
-      case Kind.Salt:
-        this.salt = text.slice(a, b);
-        break;
+      }
       case Kind.Canmount: {
         const v = text.slice(a, b);
         this.canmount = v === 'on' || v === 'off' || v === 'noauto' ? v : undefined;
@@ -403,18 +399,28 @@ class Objects {
     return this.b.finish();
   }
 
+  /** Encryption column `i` (in ENCRYPTION_COLUMNS order) as a string of its own; undefined when not listed or `-`. */
+  private encValue(i: number): string | undefined {
+    const text = this.encText[i];
+    if (text === undefined) return undefined;
+    const v = text.slice(this.encSpan[2 * i], this.encSpan[2 * i + 1]);
+    return v === '' || v === '-' ? undefined : ownString(v);
+  }
+
   private encryption(name: string): EncryptionState | undefined {
-    const cipher = this.cipher;
-    if (cipher === undefined || cipher === 'off' || cipher === '-' || cipher === '') return undefined;
-    const root = this.encryptionRoot;
-    const ks = this.keyStatus;
+    const cipher = this.encValue(0);
+    if (cipher === undefined || cipher === 'off') return undefined;
+    const root = this.encValue(1);
+    const ks = this.encValue(2);
     const e: EncryptionState = {
-      cipher: ownString(cipher),
-      root: root && root !== '-' ? (root === name ? name : ownString(root)) : name,
+      cipher,
+      root: root === undefined || root === name ? name : root,
       keyStatus: ks === 'available' || ks === 'unavailable' ? ks : 'unknown',
     };
-    if (this.keyFormat && this.keyFormat !== '-') e.keyFormat = ownString(this.keyFormat);
-    if (this.salt && this.salt !== '-') e.salt = ownString(this.salt);
+    const format = this.encValue(3);
+    const salt = this.encValue(4);
+    if (format !== undefined) e.keyFormat = format;
+    if (salt !== undefined) e.salt = salt;
     return e;
   }
 }
