@@ -51,7 +51,7 @@ describe('parseProbe on recorded output', () => {
     assert.equal(oz.implementation, 'openzfs');
     assert.equal(oz.version, '2.1.11-1+deb12u1');
     assert.match(oz.version ?? '', /^2\.1\.11/);
-    for (const k of ['listParsable', 'multiSnapshot', 'receiveNoMount', 'receiveProperties', 'resumable', 'written', 'bookmarks', 'holds'] as const) {
+    for (const k of ['listParsable', 'multiSnapshot', 'receiveNoMount', 'receiveProperties', 'resumable', 'written', 'bookmarks', 'holds', 'encryption'] as const) {
       assert.equal(ozProbed[k], true, k);
     }
     assert.equal(oz.rawSend, true);
@@ -62,7 +62,7 @@ describe('parseProbe on recorded output', () => {
   it('zfs-fuse: legacy, none of the modern capabilities', () => {
     assert.equal(fuse.implementation, 'legacy');
     assert.equal(fuse.version, undefined);
-    for (const k of ['listParsable', 'multiSnapshot', 'receiveNoMount', 'receiveProperties', 'resumable', 'written', 'bookmarks', 'holds', 'rawSend', 'compressedSend', 'largeBlocks'] as const) {
+    for (const k of ['listParsable', 'multiSnapshot', 'receiveNoMount', 'receiveProperties', 'resumable', 'written', 'bookmarks', 'holds', 'rawSend', 'compressedSend', 'largeBlocks', 'encryption'] as const) {
       assert.equal(fuse[k], false, k);
     }
   });
