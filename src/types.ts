@@ -125,6 +125,19 @@ export interface PairSpec {
    * none for a source that takes snapshots, to `*` (every snapshot) for one that does not.
    */
   snapshots: string[];
+  send: SendFlagsSpec;
+}
+
+/** `replicate[].send`: which `zfs send` flags a pair uses; `auto` decides per dataset and host pair. */
+export interface SendFlagsSpec {
+  /** `-w`; auto: for encrypted datasets. */
+  raw: 'auto' | boolean;
+  /** `-c`; auto: where both ends have it. */
+  compressed: 'auto' | boolean;
+  /** `-L`; auto: where both ends have it. */
+  largeBlocks: 'auto' | boolean;
+  /** `-e`; auto: where both ends have it. */
+  embedded: 'auto' | boolean;
 }
 
 export type Compressor = 'zstd' | 'lz4' | 'gzip';
@@ -172,6 +185,8 @@ export interface Capabilities {
   compressedSend: boolean;
   /** `zfs send -L` and `-e`. */
   largeBlocks: boolean;
+  /** Native encryption (the `encryption`, `encryptionroot`, `keystatus` properties). */
+  encryption: boolean;
   /** `zfs send -n -P`: a dry run that prints the stream's size (`size\t<bytes>`). */
   sendEstimate: boolean;
   /** Transport helpers found on the host's PATH (not zfs features, but probed with them). */
@@ -234,6 +249,19 @@ export interface Dataset {
   readonly?: boolean;
   canmount?: 'on' | 'off' | 'noauto';
   mounted?: boolean;
+  /** Set only for encrypted datasets (hosts with encryption, `encryption` not `off`). */
+  encryption?: EncryptionState;
+}
+
+export interface EncryptionState {
+  /** `aes-256-gcm`, ... */
+  cipher: string;
+  /** The dataset whose key wraps this one's (`encryptionroot`). */
+  root: string;
+  keyStatus: 'available' | 'unavailable' | 'unknown';
+  /** `keyformat` and `pbkdf2salt`: what tells a key lineage apart (a `zfs change-key` of a passphrase draws a new salt). */
+  keyFormat?: string;
+  salt?: string;
 }
 
 export interface HostState {
@@ -321,6 +349,22 @@ export interface ReceiveOptions {
   placeholder?: 'create' | 'existing';
   /** `zfs recv -F` on an incremental; only ever set when the plan shows why. */
   force: boolean;
+  /** `targets.<t>.receive.properties`: `-o` where the host has it, else `zfs set` after the receive. */
+  properties?: Record<string, string>;
+  /** `targets.<t>.receive.exclude_properties`: `-x` (where the host has it). */
+  exclude?: string[];
+}
+
+/** The `zfs send` flags of one stream, decided by the planner (plan/send-flags.ts) and saved with the plan. */
+export interface SendFlags {
+  /** `-w`: the encrypted blocks as they are on disk; implies what -L -e -c do, so those are never added. */
+  raw: boolean;
+  /** `-L` */
+  largeBlocks: boolean;
+  /** `-e` */
+  embedded: boolean;
+  /** `-c` */
+  compressed: boolean;
 }
 
 /** How a stream between two hosts travels (absent between pools of one host). */
@@ -361,6 +405,8 @@ export interface SendAction extends ActionBase {
    */
   bytesFrom?: SizeSource;
   receive: ReceiveOptions;
+  /** Absent in plans made before send flags existed: a plain `zfs send`. */
+  flags?: SendFlags;
   /** The parent's placeholder marker, cleared before the receive (see CreateAction). */
   clearsMarker?: string;
   transport?: SendTransport;

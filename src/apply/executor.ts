@@ -6,7 +6,7 @@ import { InterruptedError, PlanFileError } from '../errors.js';
 import type { Emit } from '../io/events.js';
 import type { CommandRunner } from '../host/runner.js';
 import type { Action, Plan } from '../types.js';
-import { guidsArgv, parseGuids } from '../zfs/commands.js';
+import { guidsArgv, mountedArgv, parseGuids } from '../zfs/commands.js';
 import { runPipe, type PipeOptions } from './pipe.js';
 import { schedule } from './schedule.js';
 import { actionSteps, type HostInfo, type PipeStep, type Step } from './steps.js';
@@ -132,6 +132,10 @@ async function runAction(action: Action, host: (n: string) => ApplyHost, opts: A
 }
 
 function announce(step: Step, id: string, host: (n: string) => ApplyHost, opts: ApplyOptions): void {
+  if (step.kind === 'unmounted') {
+    const argv = mountedArgv(host(step.host).zfs, step.dataset);
+    opts.emit({ type: 'command', id, host: step.host, command: host(step.host).runner.describe(argv), argv });
+  }
   if (step.kind === 'run') opts.emit({ type: 'command', id, host: step.host, command: host(step.host).runner.describe(step.argv), argv: [...step.argv] });
   if (step.kind === 'pipe') {
     const side = (x: PipeStep['send']) => x.stages.map((st) => host(x.host).runner.describe(st.argv)).join(' | ');
@@ -178,6 +182,17 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
       const r = await runPipe({ runner: host(step.send.host).runner, stages: step.send.stages }, { runner: host(step.receive.host).runner, stages: step.receive.stages }, pipeOpts);
       if (r.error) throw new StepError(r.error + hintFor(action, r.error));
       return r.bytes;
+    }
+    case 'unmounted': {
+      const h = host(step.host);
+      const r = await h.runner.run(mountedArgv(h.zfs, step.dataset), signalOption(opts));
+      const mounted = r.stdout.trim();
+      if (r.exitCode !== 0) throw new StepError(`cannot check that ${step.dataset} is not mounted on ${step.host}: ${r.stderrTail.trim()}`);
+      // Volumes report `-`: they cannot be mounted.
+      if (mounted !== 'no' && mounted !== '-') {
+        throw new StepError(`${step.dataset} on ${step.host} is mounted after the receive (mounted=${mounted}) although receive.mount is false: unmount it (zfs unmount ${step.dataset}) and check its mountpoint and canmount`);
+      }
+      return undefined;
     }
     case 'guids': {
       const h = host(step.host);

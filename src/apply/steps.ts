@@ -21,7 +21,9 @@ export type Step =
   | { kind: 'run'; host: string; argv: string[] }
   | PipeStep
   /** Read back the guids of snapshots just made or received (read-only). */
-  | { kind: 'guids'; host: string; snapshots: string[] };
+  | { kind: 'guids'; host: string; snapshots: string[] }
+  /** Check that a dataset received with receive.mount false is not mounted (read-only). */
+  | { kind: 'unmounted'; host: string; dataset: string };
 
 export function actionSteps(action: Action, hostInfo: (host: string) => HostInfo): Step[] {
   return kindOf(action).steps(action, hostInfo);

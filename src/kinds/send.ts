@@ -3,7 +3,7 @@ import { formatBytes, plural } from '../plan/format.js';
 import { COUNTER } from '../apply/pipe.js';
 import { receiverTransport, senderTransport } from '../apply/transport.js';
 import type { HostInfo, PipeStep, Step } from '../apply/steps.js';
-import { clearPlaceholderArgv, mountAfterReceiveArgvs, placeholderArgv, receiveArgv, sendArgv, sendSpecOf, settleCloneArgvs, snap } from '../zfs/commands.js';
+import { clearPlaceholderArgv, mountAfterReceiveArgvs, placeholderArgv, receiveArgv, receivedPropertyArgvs, sendArgv, sendFlagArgs, sendSpecOf, settleCloneArgvs, snap } from '../zfs/commands.js';
 import { clearsText } from './create.js';
 import type { KindDef } from './kind.js';
 
@@ -27,7 +27,8 @@ export const sendKind: KindDef<SendAction> = {
   head(a) {
     const range = a.from ? `@${a.from.name} -> @${a.to.name}` : `@${a.to.name}`;
     const what = a.mode === 'clone' ? `${a.origin}@${a.from!.name} -> ${a.source.dataset}@${a.to.name}` : `${a.source.dataset} ${range}`;
-    const flags = a.mode === 'incremental' ? `${a.intermediates ? '-I' : '-i'}, ${plural(a.snapshotCount, 'snapshot')}` : a.mode === 'clone' ? `-i from its origin, lands as a clone` : 'full stream';
+    const sendFlags = sendFlagArgs(a.flags).join(' ');
+    const flags = (a.mode === 'incremental' ? `${a.intermediates ? '-I' : '-i'}, ${plural(a.snapshotCount, 'snapshot')}` : a.mode === 'clone' ? `-i from its origin, lands as a clone` : 'full stream') + (sendFlags ? `, ${sendFlags}` : '');
     const size = a.bytes !== undefined ? `~${formatBytes(a.bytes)}` : 'size unknown';
     const into = a.receive.placeholder ? ', recv -F into an empty placeholder' : a.receive.force ? ', recv -F' : '';
     return {
@@ -69,12 +70,15 @@ function sendSteps(a: SendAction, hostInfo: (host: string) => HostInfo): Step[] 
   if (a.mode === 'clone' && !dst.capabilities.receiveProperties) {
     for (const argv of settleCloneArgvs(dst.zfs, t, a.receive)) steps.push({ kind: 'run', host: a.target.host, argv });
   }
-  if (a.receive.placeholder) {
-    steps.push({ kind: 'run', host: a.target.host, argv: clearPlaceholderArgv(dst.zfs, t) });
-    if (a.receive.mount) {
-      for (const argv of mountAfterReceiveArgvs(dst.zfs, t)) steps.push({ kind: 'run', host: a.target.host, argv });
-    }
+  if (a.receive.placeholder) steps.push({ kind: 'run', host: a.target.host, argv: clearPlaceholderArgv(dst.zfs, t) });
+  // A placeholder zfsync created already carries them (placeholderArgv).
+  if (a.receive.placeholder !== 'create') {
+    for (const argv of receivedPropertyArgvs(dst.zfs, dst.capabilities, t, a.receive)) steps.push({ kind: 'run', host: a.target.host, argv });
   }
+  if (a.receive.placeholder && a.receive.mount) {
+    for (const argv of mountAfterReceiveArgvs(dst.zfs, t)) steps.push({ kind: 'run', host: a.target.host, argv });
+  }
+  if (!a.receive.mount) steps.push({ kind: 'unmounted', host: a.target.host, dataset: t });
   steps.push({ kind: 'guids', host: a.target.host, snapshots: [snap(t, a.to.name)] });
   return steps;
 }

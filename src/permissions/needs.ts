@@ -4,7 +4,8 @@
 //
 // Every permission below was checked against zfs-allow(8) and the OpenZFS permission checks
 // (zfs_secpolicy_* in zfs_ioctl.c):
-// - zfs send: `send`. With -I (zfsync's incrementals) libzfs also places temporary user holds
+// - zfs send: `send`, which covers -w (raw), -L, -e and -c (`send:raw`, OpenZFS 2.2+, would
+//   allow raw sends only). A raw receive needs no key and no key permission on the target. With -I (zfsync's incrementals) libzfs also places temporary user holds
 //   on the snapshots it sends (released by the kernel when the send ends): `hold`.
 // - zfs snapshot: `snapshot`; zfs-allow(8) adds `mount`.
 // - zfs destroy of snapshots: `destroy` and `mount`.
@@ -90,7 +91,7 @@ export const DEFAULT_ZFS_PATH = '/usr/sbin/zfs';
 const NEED_MOUNT = ['create', 'destroy', 'receive', 'rollback', 'snapshot'];
 
 const REASON = {
-  send: 'to send snapshots (zfs send, and zfs send -I for incrementals)',
+  send: 'to send snapshots (zfs send, and zfs send -I for incrementals; -w, -L, -e and -c need nothing more)',
   hold: 'zfs send -I puts temporary holds on the snapshots it sends, released when the send ends',
   snapshot: 'to take snapshots (snapshot_every; zfs snapshot)',
   retention: 'to destroy snapshots retention no longer keeps (retention; zfs destroy)',
@@ -219,7 +220,7 @@ function addTarget(hb: HostBuilder, t: TargetSpec): void {
   g.add('release', REASON.protectRelease);
   g.add('userprop', REASON.protectRecord);
   for (const [name, value] of Object.entries(t.receive.properties)) {
-    g.add(propertyPermission(name), `receive.properties sets ${name}=${value} (zfs receive -o)`);
+    g.add(propertyPermission(name), `receive.properties sets ${name}=${value} (zfs receive -o; zfs set after the receive on ZFS without -o)`);
   }
   for (const name of t.receive.excludeProperties) {
     g.add(propertyPermission(name), `receive.exclude_properties keeps ${name} out of the stream (zfs receive -x)`);

@@ -5,7 +5,7 @@
 // an estimate is never an error.
 import { runScript, type CommandRunner } from '../host/runner.js';
 import type { Action, Plan, SendAction, State } from '../types.js';
-import { sendSpecOf, type SendSpec } from '../zfs/commands.js';
+import { sendFlagArgs, sendSpecOf, type SendSpec } from '../zfs/commands.js';
 import { estimateScript, parseEstimates } from '../zfs/estimate.js';
 import { summarize } from './summary.js';
 
@@ -39,7 +39,7 @@ export function estimateRequests(plan: Plan, state: State, limit = MAX_DRY_RUNS_
     let h = byHost.get(host);
     if (!h) byHost.set(host, (h = { req: { host, sends: [], ids: [] }, index: new Map() }));
     const spec = sendSpecOf(a);
-    const key = JSON.stringify([spec.dataset, spec.fromDataset ?? null, spec.from ?? null, spec.to, spec.intermediates]);
+    const key = JSON.stringify([spec.dataset, spec.fromDataset ?? null, spec.from ?? null, spec.fromBookmark ?? false, spec.to, spec.intermediates, sendFlagArgs(spec.flags)]);
     let i = h.index.get(key);
     if (i === undefined) {
       if (h.req.sends.length >= limit) continue;

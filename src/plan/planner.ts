@@ -1,12 +1,13 @@
 // The planner: a pure function of (spec, state, now) -> plan. No I/O.
 import { targetDatasetFor } from '../spec/mapping.js';
-import type { Action, Dataset, HostState, Plan, ReceiveOptions, RollbackAction, SendAction, SendTransport, Spec, State } from '../types.js';
+import type { Action, Dataset, HostState, Plan, ReceiveOptions, RollbackAction, SendAction, SendFlags, SendTransport, Spec, State, TargetSpec } from '../types.js';
 import type { PairLink } from '../retention/links.js';
 import { planRetention, type RetentionResult } from '../retention/plan.js';
 import { driftSteps } from '../drift/detect.js';
 import { orphanNotes } from '../drift/orphans.js';
 import { transportFor } from './transport.js';
 import { planProtection } from './protect.js';
+import { decideSendFlags, stepsWithFlags } from './send-flags.js';
 import { diffPair, newestCommonSnapshot, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
 import { compareDatasetNames, receivingDatasets, selectDatasets, SnapshotClaims } from './select.js';
 import { snapshotName } from './snapshot-names.js';
@@ -190,7 +191,7 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
       const clone = cloneSource(src, shs, inSelection, target.host, targetDatasetFor(target, originOf(src, shs)?.dataset ?? name), ths, originsSent);
       if (clone.note) b.notes.push(`${pairName}: ${clone.note}`);
       const group = rebasedBy(src, source.host, spec.rebase);
-      const steps = diffPair({
+      const planned = diffPair({
         sourceName: name,
         sourceSpecName: source.name,
         sourceSnapshots: snaps,
@@ -208,6 +209,9 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
         ...(needs.has(name) ? { mustArrive: needs.get(name)! } : {}),
         ...(group ? { rebased: { group: group.name, suffix: group.suffix, asideTaken: ths.datasets.has(targetName + group.suffix) } } : {}),
       });
+      const flagged = decideSendFlags({ pairKey: `replicate[${spec.replicate.indexOf(pair)}]`, spec: pair.send, sourceHost: source.host, targetHost: target.host, sourceCaps: shs.capabilities, targetCaps: ths.capabilities, source: src, targetName, target: tgt, steps: planned });
+      const steps = stepsWithFlags(planned, flagged);
+      const flags = 'flags' in flagged ? flagged.flags : undefined;
       const snapDeps = (to: PlannedSnapshot) => (snap && to.guid === undefined ? [snap.actionId] : []);
       const sendsFull = steps.some((st) => st.kind === 'full' || st.kind === 'clone');
       const parents = !tgt && sendsFull ? ensureParents(b, made, ths, target.host, targetName, target.receive.readonly, pairName) : [];
@@ -230,7 +234,7 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
       }
       for (const step of steps) {
         const deps = step.kind === 'clone' && clone.provider ? [...prev, clone.provider] : prev;
-        const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, targetState: ths, transport, deps, snapDeps });
+        const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, targetState: ths, transport, flags, deps, snapDeps });
         if (id) prev = [id];
         const added = id ? b.actions[b.actions.length - 1]! : undefined;
         if (added?.kind === 'send') link.sends.push(added);
@@ -345,8 +349,9 @@ interface StepContext {
   source: string;
   targetHost: string;
   target: string;
-  receive: { readonly: boolean; mount: boolean };
+  receive: TargetSpec['receive'];
   caps: HostState['capabilities'];
+  flags: SendFlags | undefined;
   targetState: HostState;
   transport: SendTransport | undefined;
   deps: string[];
@@ -393,6 +398,8 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
     case 'full':
     case 'incremental': {
       const receive: ReceiveOptions = { readonly: c.receive.readonly, mount: c.receive.mount, force: step.kind === 'incremental' && step.force };
+      if (Object.keys(c.receive.properties).length) receive.properties = { ...c.receive.properties };
+      if (c.receive.excludeProperties.length) receive.exclude = [...c.receive.excludeProperties];
       if (step.kind === 'full') {
         const legacy = !c.caps.receiveProperties || (!c.receive.mount && !c.caps.receiveNoMount);
         if (step.placeholder) receive.placeholder = step.placeholder;
@@ -416,6 +423,7 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
       if (marked) a.clearsMarker = marked;
       if (step.bytes !== undefined) a.bytes = step.bytes;
       if (c.transport) a.transport = c.transport;
+      if (c.flags) a.flags = c.flags;
       return b.add(a);
     }
   }

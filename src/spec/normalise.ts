@@ -47,6 +47,7 @@ interface RawPair {
   to: string;
   transport: { compress: TransportSpec['compress']; buffer: string; bandwidth_limit?: string };
   snapshots?: string[];
+  send: { raw: 'auto' | boolean; compressed: 'auto' | boolean; large_blocks: 'auto' | boolean; embedded: 'auto' | boolean };
 }
 
 /** The spec as written, after the schema accepted it and filled in its defaults. */
@@ -92,9 +93,10 @@ function pair(raw: RawPair, from: RawSource | undefined): PairSpec {
     bufferBytes: raw.transport.buffer === 'none' ? 0 : parseSize(raw.transport.buffer),
   };
   if (raw.transport.bandwidth_limit !== undefined) transport.bandwidthLimit = parseSize(raw.transport.bandwidth_limit);
+  const { raw: rawFlag, compressed, large_blocks: largeBlocks, embedded } = raw.send;
   // A source that takes no snapshots of its own replicates what others make (sanoid, an admin).
   const snapshots = raw.snapshots ?? (from !== undefined && from.snapshot_every === undefined ? ['*'] : []);
-  return { from: raw.from, to: raw.to, transport, snapshots: [...snapshots] };
+  return { from: raw.from, to: raw.to, transport, snapshots: [...snapshots], send: { raw: rawFlag, compressed, largeBlocks, embedded } };
 }
 
 function rebaseGroup(raw: RawRebaseGroup, name: string): RebaseSpec {
@@ -164,10 +166,6 @@ export function normalise(raw: RawSpec, file: string, hash: string, at: SpecLoca
 /** Keys the schema accepts that this version cannot act on yet; planning refuses them. */
 function unsupportedUses(raw: RawSpec, at: SpecLocator): UnsupportedUse[] {
   const paths: SpecPath[] = [];
-  for (const [name, t] of Object.entries(raw.targets)) {
-    if (Object.keys(t.receive.properties).length > 0) paths.push(['targets', name, 'receive', 'properties']);
-    if (t.receive.exclude_properties.length > 0) paths.push(['targets', name, 'receive', 'exclude_properties']);
-  }
   if (raw.rebase !== undefined) paths.push(['rebase']);
   return paths
     .map((path) => ({ key: formatPath(path), pos: at.key(path) }))

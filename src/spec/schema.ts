@@ -61,6 +61,7 @@ function compile(): Compiled {
       () => `must start with a letter, digit or '_' and contain only letters, digits, '_', '.' and '-'`,
     ],
     [defs.pair.properties.snapshots.items, () => `must be a snapshot name pattern: letters, digits, '_', '.', ':', '-', and the wildcards '*' and '?' (no '@')`],
+    [defs.target.properties.receive.properties.properties.additionalProperties, () => 'must not contain control characters'],
     [defs.rebaseGroup.properties.suffix, () => `must contain only letters, digits, '_', '.', ':' and '-'`],
   ]);
   compiled = { schema, validate, messages };

@@ -8,6 +8,7 @@ import type { RawRebaseGroup } from './normalise.js';
 import { formatPath, type SpecLocator, type SpecPath } from './positions.js';
 import { didYouMean } from './suggest.js';
 import { keepsNothing, RULES } from '../retention/buckets.js';
+import { receivePropertyProblems } from './receive-properties.js';
 
 type Report = (path: SpecPath, message: string, where?: 'value' | 'key') => void;
 
@@ -25,6 +26,9 @@ export function semanticProblems(
   };
   checkHostRefs(spec, rebase, report);
   checkRetention(spec, report);
+  for (const target of Object.values(spec.targets)) {
+    for (const [path, message, where] of receivePropertyProblems(target)) report(path, message, where);
+  }
   for (const source of Object.values(spec.sources)) checkSource(source, report);
   const pairs = checkPairs(spec, report);
   for (const { pair, index, source, target } of pairs) {

@@ -99,6 +99,7 @@ export function parseProbe(output: string): Capabilities {
     compressedSend: send.flags.has('c'),
     largeBlocks: send.flags.has('L') && send.flags.has('e'),
     sendEstimate: send.flags.has('n') && send.flags.has('P'),
+    encryption: hasProp('encryption') && hasProp('encryptionroot') && hasProp('keystatus'),
     tools: parseTools(s.tools),
   };
   if (openzfs) caps.version = versionLine.replace(/^zfs-/, '');

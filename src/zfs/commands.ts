@@ -1,5 +1,5 @@
 // Every zfs command line zfsync runs is built here, as an argv (never a shell string).
-import type { Capabilities, ReceiveOptions, SendAction } from '../types.js';
+import type { Capabilities, ReceiveOptions, SendAction, SendFlags } from '../types.js';
 
 /** Marks an empty dataset zfsync created to receive a full stream into; its value is the dataset's own name. */
 export const PLACEHOLDER_PROPERTY = 'zfsync:placeholder';
@@ -48,6 +48,7 @@ export interface SendSpec {
   /** `from` is a bookmark: `send -i ds#from` (`-I` takes no bookmark). */
   fromBookmark?: boolean;
   intermediates: boolean;
+  flags?: SendFlags;
 }
 
 /** What a planned send streams; the real send and its size estimate are both built from this. */
@@ -56,12 +57,20 @@ export function sendSpecOf(a: SendAction): SendSpec {
   if (a.from) s.from = a.from.name;
   if (a.origin !== undefined) s.fromDataset = a.origin;
   if (a.from?.bookmark) s.fromBookmark = true;
+  if (a.flags) s.flags = a.flags;
   return s;
+}
+
+/** `-w`, or `-L -e -c` as chosen: raw already sends blocks as they are on disk, so it takes none of the others. */
+export function sendFlagArgs(f: SendFlags | undefined): string[] {
+  if (!f) return [];
+  if (f.raw) return ['-w'];
+  return [f.largeBlocks && '-L', f.embedded && '-e', f.compressed && '-c'].filter((x): x is string => typeof x === 'string');
 }
 
 /** The options `zfs send` gets for this stream (everything after `send`). */
 function sendOptions(s: SendSpec): string[] {
-  const args: string[] = [];
+  const args: string[] = sendFlagArgs(s.flags);
   // A clone's origin is named in full (`pool/base@gold`): zfs takes it as the base of the clone's stream.
   if (s.from !== undefined && s.fromBookmark) args.push('-i', bookmarkName(s.fromDataset ?? s.dataset, s.from));
   else if (s.from !== undefined) args.push(s.intermediates ? '-I' : '-i', snap(s.fromDataset ?? s.dataset, s.from));
@@ -98,11 +107,25 @@ export function receiveArgv(zfs: string, caps: Capabilities, target: string, r: 
   const argv = [zfs, 'receive'];
   if (r.force || r.placeholder) argv.push('-F');
   if (!r.mount && caps.receiveNoMount) argv.push('-u');
-  if (full && r.placeholder !== 'create' && caps.receiveProperties) {
-    for (const p of receiveProps(r)) argv.push('-o', p);
+  if (caps.receiveProperties) {
+    // The spec's own properties go with every receive, so a changed spec reaches existing replicas at their next one.
+    if (full && r.placeholder !== 'create') for (const p of receiveProps(r)) argv.push('-o', p);
+    for (const [k, v] of Object.entries(r.properties ?? {})) argv.push('-o', `${k}=${v}`);
+    for (const k of r.exclude ?? []) argv.push('-x', k);
   }
   argv.push(target);
   return argv;
+}
+
+/** Legacy ZFS (no `recv -o`): the spec's receive properties, set after each receive, one call each. */
+export function receivedPropertyArgvs(zfs: string, caps: Capabilities, target: string, r: ReceiveOptions): string[][] {
+  if (caps.receiveProperties) return [];
+  return Object.entries(r.properties ?? {}).map(([k, v]) => setPropertyArgv(zfs, target, k, v));
+}
+
+/** Read back after a receive that must not mount: `mounted` must be `no` (openzfs #17144: `-o` alone does not ensure it). */
+export function mountedArgv(zfs: string, target: string): string[] {
+  return [zfs, 'get', '-H', '-o', 'value', 'mounted', target];
 }
 
 /**
@@ -113,6 +136,7 @@ export function receiveArgv(zfs: string, caps: Capabilities, target: string, r: 
 export function placeholderArgv(zfs: string, target: string, r: ReceiveOptions): string[] {
   const argv = [zfs, 'create'];
   for (const p of receiveProps({ ...r, mount: false })) argv.push('-o', p);
+  for (const [k, v] of Object.entries(r.properties ?? {})) argv.push('-o', `${k}=${v}`);
   argv.push('-o', `${PLACEHOLDER_PROPERTY}=${target}`, target);
   return argv;
 }

@@ -6,10 +6,14 @@
 // with the size of the listing text.
 import { StringDecoder } from 'node:string_decoder';
 import { shellJoin } from '../host/quote.js';
-import type { Bookmark, Capabilities, Dataset, Snapshot } from '../types.js';
+import type { Bookmark, Capabilities, Dataset, EncryptionState, Snapshot } from '../types.js';
 import { HOLDS_PROPERTY, PLACEHOLDER_PROPERTY } from './commands.js';
 
-type Column = 'name' | 'type' | 'guid' | 'createtxg' | 'creation' | 'origin' | 'referenced' | 'written' | 'receive_resume_token' | 'userrefs' | typeof PLACEHOLDER_PROPERTY | 'readonly' | 'canmount' | 'mounted' | typeof HOLDS_PROPERTY;
+type Column = 'name' | 'type' | 'guid' | 'createtxg' | 'creation' | 'origin' | 'referenced' | 'written' | 'receive_resume_token' | 'userrefs' | typeof PLACEHOLDER_PROPERTY | 'readonly' | 'canmount' | 'mounted' | EncryptionColumn | typeof HOLDS_PROPERTY;
+
+/** Read only where the host has encryption; `keyformat` and `pbkdf2salt` tell key lineages apart (plan/send-flags.ts). */
+const ENCRYPTION_COLUMNS = ['encryption', 'encryptionroot', 'keystatus', 'keyformat', 'pbkdf2salt'] as const;
+type EncryptionColumn = (typeof ENCRYPTION_COLUMNS)[number];
 
 export function stateColumns(caps: Capabilities): Column[] {
   const cols: Column[] = ['name', 'type', 'guid', 'createtxg', 'creation', 'origin', 'referenced'];
@@ -20,6 +24,7 @@ export function stateColumns(caps: Capabilities): Column[] {
   cols.push(PLACEHOLDER_PROPERTY);
   // Last, so that listings recorded without them still parse (a short line leaves them unknown).
   cols.push('readonly', 'canmount', 'mounted');
+  if (caps.encryption) cols.push(...ENCRYPTION_COLUMNS);
   // zfsync's own hold tags (plan/protect.ts): `zfs holds` takes only snapshot names, so a
   // listing of every hold would cost a second pass; the record rides along in this one.
   if (caps.holds) cols.push(HOLDS_PROPERTY);
@@ -210,6 +215,11 @@ const enum Kind {
   Readonly,
   Canmount,
   Mounted,
+  Encryption,
+  EncryptionRoot,
+  KeyStatus,
+  KeyFormat,
+  Salt,
   Holds,
 }
 
@@ -228,6 +238,11 @@ const KIND: Record<Column, Kind> = {
   readonly: Kind.Readonly,
   canmount: Kind.Canmount,
   mounted: Kind.Mounted,
+  encryption: Kind.Encryption,
+  encryptionroot: Kind.EncryptionRoot,
+  keystatus: Kind.KeyStatus,
+  keyformat: Kind.KeyFormat,
+  pbkdf2salt: Kind.Salt,
   [HOLDS_PROPERTY]: Kind.Holds,
 };
 
@@ -259,9 +274,16 @@ class Objects {
   canmount: Dataset['canmount'];
   mounted: boolean | undefined;
   holds: string | undefined;
+  /**
+   * The encryption columns, kept as where they are in the text and cut out only for datasets:
+   * snapshot lines (nearly all lines) carry them too, and cutting five strings each would cost.
+   */
+  private readonly encText: (string | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
+  private readonly encSpan: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
   reset(): void {
     this.readonly = this.mounted = this.canmount = this.holds = undefined;
+    this.encText.fill(undefined);
     this.type = this.guid = this.origin = this.token = this.placeholder = undefined;
     this.createtxg = this.creation = this.referenced = this.written = this.userrefs = undefined;
   }
@@ -310,6 +332,17 @@ class Objects {
       case Kind.Mounted:
         this.mounted = onOff(text.slice(a, b), 'yes', 'no');
         break;
+      case Kind.Encryption:
+      case Kind.EncryptionRoot:
+      case Kind.KeyStatus:
+      case Kind.KeyFormat:
+      case Kind.Salt: {
+        const i = k - Kind.Encryption;
+        this.encText[i] = text;
+        this.encSpan[2 * i] = a;
+        this.encSpan[2 * i + 1] = b;
+        break;
+      }
       case Kind.Canmount: {
         const v = text.slice(a, b);
         this.canmount = v === 'on' || v === 'off' || v === 'noauto' ? v : undefined;
@@ -382,12 +415,39 @@ class Objects {
     if (this.readonly !== undefined) d.readonly = this.readonly;
     if (this.canmount !== undefined) d.canmount = this.canmount;
     if (this.mounted !== undefined) d.mounted = this.mounted;
+    const enc = this.encryption(own);
+    if (enc) d.encryption = enc;
     this.last = this.b.addDataset(d);
   }
 
   finish(): Map<string, Dataset> {
     this.last = undefined;
     return this.b.finish();
+  }
+
+  /** Encryption column `i` (in ENCRYPTION_COLUMNS order) as a string of its own; undefined when not listed or `-`. */
+  private encValue(i: number): string | undefined {
+    const text = this.encText[i];
+    if (text === undefined) return undefined;
+    const v = text.slice(this.encSpan[2 * i], this.encSpan[2 * i + 1]);
+    return v === '' || v === '-' ? undefined : ownString(v);
+  }
+
+  private encryption(name: string): EncryptionState | undefined {
+    const cipher = this.encValue(0);
+    if (cipher === undefined || cipher === 'off') return undefined;
+    const root = this.encValue(1);
+    const ks = this.encValue(2);
+    const e: EncryptionState = {
+      cipher,
+      root: root === undefined || root === name ? name : root,
+      keyStatus: ks === 'available' || ks === 'unavailable' ? ks : 'unknown',
+    };
+    const format = this.encValue(3);
+    const salt = this.encValue(4);
+    if (format !== undefined) e.keyFormat = format;
+    if (salt !== undefined) e.salt = salt;
+    return e;
   }
 }
 

@@ -16,6 +16,7 @@ export const LEGACY: Capabilities = {
   rawSend: false,
   compressedSend: false,
   largeBlocks: false,
+  encryption: false,
   sendEstimate: false,
   tools: { zstd: false, lz4: false, gzip: true, mbuffer: false, pv: false, ddProgress: true },
 };
@@ -35,6 +36,7 @@ export const OPENZFS: Capabilities = {
   rawSend: true,
   compressedSend: true,
   largeBlocks: true,
+  encryption: true,
   sendEstimate: true,
   tools: { zstd: true, lz4: true, gzip: true, mbuffer: true, pv: false, ddProgress: true },
 };

@@ -110,12 +110,15 @@ test('apply --dry-run prints every command in order and changes nothing', async 
     `zfs create -o readonly=on -o canmount=noauto -o zfsync:placeholder=${dst}/bk/${src}/vm ${dst}/bk/${src}/vm`,
     `zfs send ${src}/vm@${snap} | zfs receive -F ${dst}/bk/${src}/vm`,
     `zfs inherit zfsync:placeholder ${dst}/bk/${src}/vm`,
+    `zfs get -H -o value mounted ${dst}/bk/${src}/vm`,
     `zfs create -o readonly=on -o canmount=noauto -o zfsync:placeholder=${dst}/bk/${src}/vm/one ${dst}/bk/${src}/vm/one`,
     `zfs send ${src}/vm/one@${snap} | zfs receive -F ${dst}/bk/${src}/vm/one`,
     `zfs inherit zfsync:placeholder ${dst}/bk/${src}/vm/one`,
+    `zfs get -H -o value mounted ${dst}/bk/${src}/vm/one`,
     `zfs create -o readonly=on -o canmount=noauto -o zfsync:placeholder=${dst}/bk/${src}/vm/two ${dst}/bk/${src}/vm/two`,
     `zfs send ${src}/vm/two@${snap} | zfs receive -F ${dst}/bk/${src}/vm/two`,
     `zfs inherit zfsync:placeholder ${dst}/bk/${src}/vm/two`,
+    `zfs get -H -o value mounted ${dst}/bk/${src}/vm/two`,
   ]);
   assert.match(r.stdout, /Dry run: 6 actions shown, nothing changed\./);
 });

@@ -16,7 +16,7 @@ describe('parseProbe on OpenZFS 2.3.2 (recorded)', () => {
     assert.equal(caps.implementation, 'openzfs');
     assert.equal(caps.version, '2.3.2-2~bpo12+2');
     assert.equal(describeCapabilities(caps), 'OpenZFS 2.3.2-2~bpo12+2');
-    for (const k of ['listParsable', 'multiSnapshot', 'receiveNoMount', 'receiveProperties', 'resumable', 'written', 'bookmarks', 'holds', 'rawSend', 'compressedSend', 'largeBlocks', 'sendEstimate'] as const) {
+    for (const k of ['listParsable', 'multiSnapshot', 'receiveNoMount', 'receiveProperties', 'resumable', 'written', 'bookmarks', 'holds', 'rawSend', 'compressedSend', 'largeBlocks', 'sendEstimate', 'encryption'] as const) {
       assert.equal(caps[k], true, k);
     }
     assert.deepEqual(caps.tools, { zstd: true, lz4: false, gzip: true, mbuffer: true, pv: true, ddProgress: true });

@@ -18,6 +18,9 @@ import { estimateScript, parseEstimates } from '../../src/zfs/estimate.js';
 import type { Plan, SendAction } from '../../src/types.js';
 import { HostBuilder, LEGACY, OPENZFS, stateOf } from '../helpers/state-builder.js';
 
+/** The flags every OpenZFS-to-OpenZFS send of an unencrypted dataset takes by default. */
+const LEC = { raw: false, largeBlocks: true, embedded: true, compressed: true };
+
 const fixture = (p: string): string => readFileSync(new URL(`../fixtures/${p}`, import.meta.url), 'utf8');
 
 /** The sends the fixtures were recorded with (see test/fixtures/openzfs-2.1/README.md). */
@@ -231,7 +234,7 @@ describe('estimateSends', () => {
     assert.equal(sendsOf(before)[0]!.bytes, 1000);
     assert.equal(sendsOf(before)[0]!.bytesFrom, undefined);
     const text = renderPlanText(after, { color: false });
-    assert.match(text, /\(full stream, ~4\.1 KiB\)/);
+    assert.match(text, /\(full stream, -L -e -c, ~4\.1 KiB\)/);
     assert.match(text, /^Total: 2 sends, ~5\.1 KiB \(1 by zfs send -n -P, 1 from snapshot sizes\)$/m);
   });
 
@@ -274,8 +277,8 @@ describe('estimateSends', () => {
     // bk and off (both initial: all): full @s1, then -I @s1 -> @s2; each stream asked once
     assert.equal(sendsOf(p).length, 4);
     assert.deepEqual(reqs[0]!.sends, [
-      { dataset: 'tank/vm', to: 's1', intermediates: false },
-      { dataset: 'tank/vm', from: 's1', to: 's2', intermediates: true },
+      { dataset: 'tank/vm', to: 's1', intermediates: false, flags: LEC },
+      { dataset: 'tank/vm', from: 's1', to: 's2', intermediates: true, flags: LEC },
     ]);
     assert.deepEqual(reqs[0]!.ids.map((ids) => ids.length), [2, 2]);
   });
@@ -285,7 +288,7 @@ describe('estimateSends', () => {
     const state = stateOf(h);
     const p = plan(specWith(''), state, NOW);
     const [full] = estimateRequests(p, state, 1);
-    assert.deepEqual(full!.sends, [{ dataset: 'tank/vm', to: 's1', intermediates: false }]);
+    assert.deepEqual(full!.sends, [{ dataset: 'tank/vm', to: 's1', intermediates: false, flags: LEC }]);
     assert.equal(estimateRequests(p, state, 0)[0]?.sends.length ?? 0, 0);
   });
 

@@ -143,7 +143,7 @@ replicate:
     assert.match(reasons(t, 'rollback'), /on_divergence: rollback/);
     assert.match(reasons(t, 'destroy'), /destroyed by name first \(zfs destroy\)/);
     assert.match(reasons(t, 'destroy'), /retention/);
-    assert.match(reasons(t, 'compression'), /receive\.properties sets compression=lz4 \(zfs receive -o\)/);
+    assert.match(reasons(t, 'compression'), /receive\.properties sets compression=lz4 \(zfs receive -o; zfs set after the receive on ZFS without -o\)/);
     assert.match(reasons(t, 'atime'), /zfs receive -x/);
     // User properties need `userprop`, never their own name.
     assert.match(reasons(t, 'userprop'), /com\.example:owner=ops/);
@@ -289,7 +289,7 @@ describe('permissions: rendering', () => {
               'bookmark: on OpenZFS the base is bookmarked on the source, so an incremental can start from it once it is pruned (zfs bookmark)',
               "hold: zfs send -I puts temporary holds on the snapshots it sends, released when the send ends; on OpenZFS each pair's newest common snapshot is held (zfs hold) so that no pruning forces a full resend",
               "release: the previous base's hold is released once the new one is placed (zfs release)",
-              'send: to send snapshots (zfs send, and zfs send -I for incrementals)',
+              'send: to send snapshots (zfs send, and zfs send -I for incrementals; -w, -L, -e and -c need nothing more)',
               'userprop: zfsync records its hold tags on the held snapshots (zfsync:holds, zfsync:hold:<tag>; zfs set, zfs inherit)',
             ],
           }],

@@ -213,7 +213,7 @@ describe('incremental from a bookmark', () => {
     assert.equal(send!.snapshotCount, 1);
     assert.equal(send!.to.name, 'c');
     const pipe = actionSteps(send!, () => ({ zfs: 'zfs', capabilities: OPENZFS })).find((s) => s.kind === 'pipe')!;
-    assert.deepEqual(pipe.kind === 'pipe' && pipe.send.stages[0]!.argv, ['zfs', 'send', '-i', 'tank/vm#a', 'tank/vm@c']);
+    assert.deepEqual(pipe.kind === 'pipe' && pipe.send.stages[0]!.argv, ['zfs', 'send', '-L', '-e', '-c', '-i', 'tank/vm#a', 'tank/vm@c'], 'the send flags of the pair apply to a bookmark base too');
     assert.match(renderPlanText(p, { color: false }), /@a -> @c => backup\/vm\s+\(-i, 1 snapshot/);
     assert.match(send!.reason, /bookmark #a has the same GUID/);
   });

@@ -70,7 +70,7 @@ describe('parseSpec: a valid spec', () => {
           onDivergence: 'refuse',
         },
       },
-      replicate: [{ from: 'vms', to: 'offsite', transport: { compress: 'auto', bufferBytes: 128 << 20 }, snapshots: ['*'] }],
+      replicate: [{ from: 'vms', to: 'offsite', transport: { compress: 'auto', bufferBytes: 128 << 20 }, snapshots: ['*'], send: { raw: 'auto', compressed: 'auto', largeBlocks: 'auto', embedded: 'auto' } }],
       rebase: {},
       unsupported: [],
     };
@@ -182,8 +182,6 @@ describe('parseSpec: a valid spec', () => {
     assert.deepEqual(
       spec.unsupported.map((u) => `${u.pos.line}:${u.pos.col} ${u.key}`),
       [
-        '16:7 targets.a.receive.properties',
-        '17:7 targets.a.receive.exclude_properties',
         '21:1 rebase',
       ],
     );
@@ -495,8 +493,6 @@ describe('loadSpec', () => {
     assert.deepEqual(
       reference.unsupported.map((u) => u.key),
       [
-        'targets.pool2.receive.properties',
-        'targets.pool2.receive.exclude_properties',
         'rebase',
       ],
     );

@@ -52,7 +52,7 @@ describe('parseProbe on recorded output', () => {
     assert.equal(oz.implementation, 'openzfs');
     assert.equal(oz.version, '2.1.11-1+deb12u1');
     assert.match(oz.version ?? '', /^2\.1\.11/);
-    for (const k of ['listParsable', 'multiSnapshot', 'receiveNoMount', 'receiveProperties', 'resumable', 'written', 'bookmarks', 'holds'] as const) {
+    for (const k of ['listParsable', 'multiSnapshot', 'receiveNoMount', 'receiveProperties', 'resumable', 'written', 'bookmarks', 'holds', 'encryption'] as const) {
       assert.equal(ozProbed[k], true, k);
     }
     assert.equal(oz.rawSend, true);
@@ -63,7 +63,7 @@ describe('parseProbe on recorded output', () => {
   it('zfs-fuse: legacy, none of the modern capabilities', () => {
     assert.equal(fuse.implementation, 'legacy');
     assert.equal(fuse.version, undefined);
-    for (const k of ['listParsable', 'multiSnapshot', 'receiveNoMount', 'receiveProperties', 'resumable', 'written', 'bookmarks', 'holds', 'rawSend', 'compressedSend', 'largeBlocks'] as const) {
+    for (const k of ['listParsable', 'multiSnapshot', 'receiveNoMount', 'receiveProperties', 'resumable', 'written', 'bookmarks', 'holds', 'rawSend', 'compressedSend', 'largeBlocks', 'encryption'] as const) {
       assert.equal(fuse[k], false, k);
     }
   });
@@ -79,11 +79,11 @@ describe('state read argv matches the recorded command lines', () => {
   it('OpenZFS: zfs list -H -p', () => {
     assert.deepEqual(stateReadArgs(oz, 'tree', ['vmtank']), [
       'list', '-H', '-p', '-t', 'filesystem,volume,snapshot',
-      '-o', 'name,type,guid,createtxg,creation,origin,referenced,written,receive_resume_token,zfsync:placeholder,readonly,canmount,mounted',
+      '-o', 'name,type,guid,createtxg,creation,origin,referenced,written,receive_resume_token,zfsync:placeholder,readonly,canmount,mounted,encryption,encryptionroot,keystatus,keyformat,pbkdf2salt',
       '-r', 'vmtank',
     ]);
-    // every recorded line has exactly one field per column (it was recorded before the last three, readonly, canmount and mounted, were asked for)
-    const width = stateColumns(oz).length - 3;
+    // every recorded line has exactly one field per column (it was recorded before the last eight, readonly, canmount, mounted and the encryption ones, were asked for)
+    const width = stateColumns(oz).length - 8;
     for (const line of ozText.split('\n').filter(Boolean)) assert.equal(line.split('\t').length, width, line);
   });
 
