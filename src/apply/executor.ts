@@ -39,7 +39,7 @@ class StepError extends Error {}
 /** The signal was aborted between two steps of an action. */
 class StepInterrupted extends Error {}
 
-const hostsOf = (a: Action): string[] => (a.kind === 'send' ? [a.source.host, a.target.host] : a.kind === 'conflict' ? [] : [a.host]);
+const hostsOf = (a: Action): string[] => (a.kind === 'send' || a.kind === 'resume' ? [a.source.host, a.target.host] : a.kind === 'conflict' ? [] : [a.host]);
 const signalName = (s: AbortSignal): string => (s.reason instanceof InterruptedError ? s.reason.signal : 'abort');
 
 /** Guids of snapshots this run takes, by `host:dataset@snap`. */
@@ -157,7 +157,7 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
       const interval = opts.progressIntervalMs ?? 500;
       const started = performance.now();
       let last = started;
-      const expectedBytes = action.kind === 'send' ? action.bytes : undefined;
+      const expectedBytes = action.kind === 'send' || action.kind === 'resume' ? action.bytes : undefined;
       const onBytes = (total: number) => {
         const now = performance.now();
         if (now - last < interval) return;
@@ -192,7 +192,7 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
           learned.set(`${step.host}:${name}`, guid);
           continue;
         }
-        const want = action.kind === 'send' ? action.to.guid ?? learned.get(`${action.source.host}:${action.source.dataset}@${action.to.name}`) : undefined;
+        const want = action.kind === 'resume' ? action.to.guid : action.kind === 'send' ? action.to.guid ?? learned.get(`${action.source.host}:${action.source.dataset}@${action.to.name}`) : undefined;
         if (want && want !== guid) {
           throw new StepError(`${name} on ${step.host} has guid ${guid}, but the source snapshot has ${want}`);
         }

@@ -101,6 +101,7 @@ const REASON = {
   canmountPlaceholder: 'placeholders are created with canmount=noauto and set to canmount=on after the receive (receive.mount: true)',
   placeholder: `zfsync marks the datasets it creates with ${PLACEHOLDER_PROPERTY} and clears it after the receive (zfs create -o, zfs inherit)`,
   rollback: 'on_divergence: rollback: zfs rollback to the newest common snapshot',
+  abortPartial: 'a stale resume token (an interrupted receive that no longer fits) is discarded with zfs receive -A, which destroys the partial receive',
   rollbackDestroys: 'on_divergence: rollback: the target snapshots newer than the common one are destroyed by name first (zfs destroy)',
 } as const;
 
@@ -199,6 +200,7 @@ function addTarget(hb: HostBuilder, t: TargetSpec): void {
   g.serve({ name: t.name, dataset: t.dataset, viaParent: parent !== undefined });
 
   g.add('receive', REASON.receive);
+  g.add('destroy', REASON.abortPartial);
   g.add('create', REASON.createByReceive);
   g.add('create', REASON.createParents);
   g.add('canmount', REASON.canmountParents);

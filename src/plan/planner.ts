@@ -7,6 +7,7 @@ import { driftSteps } from '../drift/detect.js';
 import { orphanNotes } from '../drift/orphans.js';
 import { transportFor } from './transport.js';
 import { diffPair, newestCommonSnapshot, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
+import { abortAction, resumeAction, type StreamContext } from './resume.js';
 import { compareDatasetNames, receivingDatasets, selectDatasets, SnapshotClaims } from './select.js';
 import { snapshotName } from './snapshot-names.js';
 import { snapshotCommands, snapshotDue } from './snapshots.js';
@@ -178,6 +179,7 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
         targetBelow: tgt && tgt.snapshots.length === 0 ? datasetsBelow(target.host, ths, targetName) : 0,
         targetSpec: target,
         targetCaps: ths.capabilities,
+        sourceCaps: shs.capabilities,
       });
       const snapDeps = (to: PlannedSnapshot) => (snap && to.guid === undefined ? [snap.actionId] : []);
       const sendsFull = steps.some((st) => st.kind === 'full');
@@ -199,10 +201,10 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
         }
       }
       for (const step of steps) {
-        const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, targetState: ths, transport, deps: prev, snapDeps });
+        const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, sourceCaps: shs.capabilities, targetState: ths, transport, deps: prev, snapDeps });
         if (id) prev = [id];
         const added = id ? b.actions[b.actions.length - 1]! : undefined;
-        if (added?.kind === 'send') link.sends.push(added);
+        if (added?.kind === 'send' || added?.kind === 'resume') link.sends.push(added);
         else if (added?.kind === 'rollback') link.rollback = added as RollbackAction;
         else if (added?.kind === 'conflict') link.conflict = true;
         // A full send makes the dataset its children's sends land in.
@@ -311,6 +313,7 @@ interface StepContext {
   target: string;
   receive: { readonly: boolean; mount: boolean };
   caps: HostState['capabilities'];
+  sourceCaps: HostState['capabilities'];
   targetState: HostState;
   transport: SendTransport | undefined;
   deps: string[];
@@ -325,6 +328,11 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
       return undefined;
     case 'conflict':
       return b.add({ kind: 'conflict', pair: c.pairName, host: c.targetHost, dataset: c.target, message: step.message, resolution: step.resolution, reason: step.message, dependsOn: [] });
+    case 'resume':
+    case 'abort': {
+      const sc: StreamContext = { pair: c.pairName, source: { host: c.sourceHost, dataset: c.source }, target: { host: c.targetHost, dataset: c.target }, receive: { ...c.receive, force: false }, transport: c.transport, deps: c.deps };
+      return b.add(step.kind === 'resume' ? resumeAction(step, sc) : abortAction(step, sc));
+    }
     case 'rollback': {
       const a: NewAction = { kind: 'rollback', pair: c.pairName, host: c.targetHost, dataset: c.target, to: step.to, destroys: step.destroys, reason: step.reason, dependsOn: c.deps };
       if (step.discardsBytes !== undefined) a.discardsBytes = step.discardsBytes;
@@ -333,6 +341,7 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
     case 'full':
     case 'incremental': {
       const receive: ReceiveOptions = { readonly: c.receive.readonly, mount: c.receive.mount, force: step.kind === 'incremental' && step.force };
+      if (c.caps.resumable && c.sourceCaps.resumable) receive.resumable = true;
       if (step.kind === 'full') {
         const legacy = !c.caps.receiveProperties || (!c.receive.mount && !c.caps.receiveNoMount);
         if (step.placeholder) receive.placeholder = step.placeholder;

@@ -2,6 +2,7 @@
 // target holds the source's snapshots. Snapshots are matched by GUID, ordered by createtxg.
 import type { Capabilities, Dataset, Snapshot, SnapRef, TargetSpec } from '../types.js';
 import { formatBytes, listSnapshots, plural } from './format.js';
+import { resumeOrAbort, type AbortStep, type ResumeStep } from './resume.js';
 
 /** A source snapshot as the planner sees it: existing, or to be taken by this plan. */
 export interface PlannedSnapshot {
@@ -17,7 +18,9 @@ export type PairStep =
   | { kind: 'incremental'; from: SnapRef; to: PlannedSnapshot; count: number; bytes?: number; force: boolean; reason: string }
   | { kind: 'rollback'; to: SnapRef; destroys: string[]; discardsBytes?: number; reason: string }
   | { kind: 'conflict'; message: string; resolution: string }
-  | { kind: 'note'; text: string };
+  | { kind: 'note'; text: string }
+  | ResumeStep
+  | AbortStep;
 
 export interface PairInput {
   sourceName: string;
@@ -31,6 +34,8 @@ export interface PairInput {
   targetBelow: number;
   targetSpec: TargetSpec;
   targetCaps: Capabilities;
+  /** Whether the source can `zfs send -t` is asked of these (absent: as the target). */
+  sourceCaps?: Capabilities;
 }
 
 export const ref = (s: PlannedSnapshot): SnapRef => {
@@ -74,15 +79,9 @@ export function diffPair(p: PairInput): PairStep[] {
     return [{ kind: 'note', text: `${p.sourceName}: no snapshots to replicate yet (set snapshot_every on its source, or snapshot it)` }];
   }
   const t = p.target;
+  if (t?.resumeToken) return resumeOrAbort(p, t, t.resumeToken, diffPair);
   // `recv -F` replaces what it receives into: only ever into an empty placeholder of zfsync's own.
   if (!t || (t.placeholder && t.snapshots.length === 0 && p.targetBelow === 0)) return initialSteps(p, snaps, t ? 'existing' : undefined);
-  if (t.resumeToken) {
-    return [{
-      kind: 'conflict',
-      message: `${p.targetName} holds an interrupted resumable receive`,
-      resolution: `resume is not supported yet: discard it with \`zfs receive -A ${p.targetName}\` and run apply again`,
-    }];
-  }
 
   const common = newestCommonSnapshot(snaps, t.snapshots);
   if (!common) return [noCommonSnapshot(p, t, newest)];

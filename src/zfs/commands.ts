@@ -1,5 +1,5 @@
 // Every zfs command line zfsync runs is built here, as an argv (never a shell string).
-import type { Capabilities, ReceiveOptions, SendAction } from '../types.js';
+import type { Capabilities, ReceiveOptions, StreamAction } from '../types.js';
 
 /** Marks an empty dataset zfsync created to receive a full stream into; its value is the dataset's own name. */
 export const PLACEHOLDER_PROPERTY = 'zfsync:placeholder';
@@ -38,10 +38,13 @@ export interface SendSpec {
   to: string;
   from?: string;
   intermediates: boolean;
+  /** Resume an interrupted receive: `zfs send -t <token>` and nothing else (the token names the snapshots and carries the flags). */
+  token?: string;
 }
 
 /** What a planned send streams; the real send and its size estimate are both built from this. */
-export function sendSpecOf(a: SendAction): SendSpec {
+export function sendSpecOf(a: StreamAction): SendSpec {
+  if (a.kind === 'resume') return { dataset: a.source.dataset, to: a.to.name, intermediates: false, token: a.token };
   const s: SendSpec = { dataset: a.source.dataset, to: a.to.name, intermediates: a.intermediates };
   if (a.from) s.from = a.from.name;
   return s;
@@ -49,6 +52,7 @@ export function sendSpecOf(a: SendAction): SendSpec {
 
 /** The options `zfs send` gets for this stream (everything after `send`). */
 function sendOptions(s: SendSpec): string[] {
+  if (s.token !== undefined) return ['-t', s.token];
   const args: string[] = [];
   if (s.from !== undefined) args.push(s.intermediates ? '-I' : '-i', snap(s.dataset, s.from));
   args.push(snap(s.dataset, s.to));
@@ -82,6 +86,7 @@ function receiveProps(r: ReceiveOptions): string[] {
  */
 export function receiveArgv(zfs: string, caps: Capabilities, target: string, r: ReceiveOptions, full: boolean): string[] {
   const argv = [zfs, 'receive'];
+  if (r.resumable) argv.push('-s');
   if (r.force || r.placeholder) argv.push('-F');
   if (!r.mount && caps.receiveNoMount) argv.push('-u');
   if (full && r.placeholder !== 'create' && caps.receiveProperties) {
@@ -89,6 +94,11 @@ export function receiveArgv(zfs: string, caps: Capabilities, target: string, r: 
   }
   argv.push(target);
   return argv;
+}
+
+/** Discards the partial state of an interrupted `recv -s` (for a partial full stream: the dataset itself). */
+export function abortReceiveArgv(zfs: string, target: string): string[] {
+  return [zfs, 'receive', '-A', target];
 }
 
 /**
