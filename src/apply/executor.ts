@@ -32,7 +32,7 @@ export interface ApplyResult {
   skipped: string[];
   conflicts: number;
   /** Set when the signal was aborted: the actions stopped while running, and those never started. */
-  interrupted?: { signal: string; stopped: string[]; notStarted: string[] };
+  interrupted?: { signal: string; stopped: string[]; notStarted: string[]; resumable?: string[] };
 }
 
 class StepError extends Error {}
@@ -112,6 +112,8 @@ export async function applyPlan(plan: Plan, hosts: ReadonlyMap<string, ApplyHost
   const counts = { done: result.done.length, failed: result.failed.length, skipped: result.skipped.length, conflicts: result.conflicts };
   if (signal?.aborted) {
     result.interrupted = { signal: signalName(signal), stopped, notStarted };
+    const resumable = stopped.filter((id) => receivesResumably(plan.actions.find((a) => a.id === id)));
+    if (resumable.length) result.interrupted.resumable = resumable;
     opts.emit({ type: 'apply-interrupted', ...result.interrupted, ...counts });
   } else {
     opts.emit({ type: 'apply-done', ...counts, dryRun: opts.dryRun });
@@ -204,11 +206,17 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
 
 const signalOption = (opts: ApplyOptions): { signal?: AbortSignal } => (opts.signal ? { signal: opts.signal } : {});
 
+/** A stream received with `recv -s`: stopped or failed mid-way, zfs keeps what arrived and sets a resume token. */
+const receivesResumably = (a: Action | undefined): boolean => (a?.kind === 'send' || a?.kind === 'resume') && a.receive.resumable === true;
+
 /** What to do about errors whose cause zfsync knows. */
 function hintFor(action: Action, error: string): string {
   if (action.kind === 'send' && /has been modified\s+since most recent snapshot/.test(error)) {
     const target = action.pair?.split(' -> ')[1];
     return `\nhint: ${action.target.dataset} was changed since its newest snapshot; set targets.${target ?? '<target>'}.on_divergence: rollback to discard such changes, or snapshot and inspect it first`;
+  }
+  if ((action.kind === 'send' || action.kind === 'resume') && receivesResumably(action)) {
+    return `\nhint: ${action.target.dataset} was received with zfs receive -s: if zfs kept a partial receive (receive_resume_token), the next plan resumes it (~ resume) instead of starting over`;
   }
   return '';
 }
