@@ -11,6 +11,7 @@ import { estimateRequests } from '../../src/plan/estimate.js';
 import { plan } from '../../src/plan/planner.js';
 import { compareActions } from '../../src/plan/verify-saved.js';
 import { interruptedText } from '../../src/render/interrupted.js';
+import { renderPlanMarkdown } from '../../src/render/plan-markdown.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 import { parseSpec } from '../../src/spec/load.js';
 import { fingerprints } from '../../src/state/fingerprint.js';
@@ -141,6 +142,7 @@ describe('resume: a stale token is aborted, then the pair goes on as if it were 
     assert.deepEqual(actionSteps(a!, info), [{ kind: 'run', host: 'local', argv: ['zfs', 'receive', '-A', T] }]);
     assert.match(renderPlanText(p, { color: false }), /-\/\+ abort partial receive +local: backup\/r\/tank\/vm {2}\(discards 901 KiB received of vmtank\/resume-rec\/src@s1 \(a full stream: backup\/r\/tank\/vm goes with it\)\)/);
     assert.match(renderPlanText(p, { color: false }), /1 to abort/);
+    assert.match(renderPlanMarkdown(p), /\| to roll back \| to abort \| to destroy \|/);
   });
 
   it("the token's snapshot is gone, incremental: abort, then the incremental from the common snapshot", () => {
