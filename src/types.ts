@@ -353,6 +353,8 @@ export interface ReceiveOptions {
   properties?: Record<string, string>;
   /** `targets.<t>.receive.exclude_properties`: `-x` (where the host has it). */
   exclude?: string[];
+  /** `zfs recv -s`: an interrupted receive keeps what arrived and leaves a resume token (both ends can resume). */
+  resumable?: boolean;
 }
 
 /** The `zfs send` flags of one stream, decided by the planner (plan/send-flags.ts) and saved with the plan. */
@@ -496,7 +498,43 @@ export interface HoldAction extends ActionBase {
   bookmark?: { host: string; dataset: string; snapshot: string };
 }
 
-export type Action = SnapshotAction | CreateAction | SendAction | RollbackAction | ConflictAction | DestroyAction | SetAction | RenameAction | HoldAction;
+/** Finishes an interrupted receive with `zfs send -t <token>` alone: the token carries the stream's flags (see src/plan/resume.ts). */
+export interface ResumeAction extends ActionBase {
+  kind: 'resume';
+  source: DatasetRef;
+  target: DatasetRef;
+  /** The target's receive_resume_token, as read. */
+  token: string;
+  /** The token's incremental base (a source snapshot, by guid); absent for a full stream. */
+  from?: SnapRef;
+  /** The snapshot the stream delivers (a source snapshot, by guid). */
+  to: SnapRef;
+  /** Stream bytes the target already holds (the token's `bytes`). */
+  receivedBytes: number;
+  /** Estimated bytes left, where known. */
+  bytes?: number;
+  bytesFrom?: SizeSource;
+  /** Send flags the token carries (`embedok`, `compressok`, `largeblockok`, `rawok`, ...). */
+  flags: string[];
+  receive: ReceiveOptions;
+  transport?: SendTransport;
+}
+
+/** `zfs receive -A`: discards a partial receive whose token no longer fits (see src/plan/resume.ts). */
+export interface AbortAction extends ActionBase {
+  kind: 'abort';
+  host: string;
+  dataset: string;
+  /** What the partial receive was of: the token's snapshot (`pool/fs@snap` as the sender named it, else its guid). */
+  partial: string;
+  receivedBytes: number;
+  /** A partial full stream: aborting it destroys the dataset, which has no snapshot yet. */
+  full: boolean;
+}
+
+export type Action = SnapshotAction | CreateAction | SendAction | RollbackAction | ConflictAction | DestroyAction | SetAction | RenameAction | HoldAction | ResumeAction | AbortAction;
+/** The actions that move a stream from a source to a target. */
+export type StreamAction = SendAction | ResumeAction;
 export type ActionKind = Action['kind'];
 
 export interface PlanSummary {
@@ -517,6 +555,8 @@ export interface PlanSummary {
   renames?: number;
   /** Hold moves (plan/protect.ts); absent when none. */
   holds?: number;
+  /** Partial receives discarded (`recv -A`); absent when none. */
+  aborts?: number;
 }
 
 export interface Plan {

@@ -32,14 +32,14 @@ export interface ApplyResult {
   skipped: string[];
   conflicts: number;
   /** Set when the signal was aborted: the actions stopped while running, and those never started. */
-  interrupted?: { signal: string; stopped: string[]; notStarted: string[] };
+  interrupted?: { signal: string; stopped: string[]; notStarted: string[]; resumable?: string[] };
 }
 
 class StepError extends Error {}
 /** The signal was aborted between two steps of an action. */
 class StepInterrupted extends Error {}
 
-const hostsOf = (a: Action): string[] => (a.kind === 'send' ? [a.source.host, a.target.host] : a.kind === 'conflict' ? [] : a.kind === 'hold' ? [...a.sides.map((s) => s.host), ...(a.bookmark ? [a.bookmark.host] : [])] : [a.host]);
+const hostsOf = (a: Action): string[] => (a.kind === 'send' || a.kind === 'resume' ? [a.source.host, a.target.host] : a.kind === 'conflict' ? [] : a.kind === 'hold' ? [...a.sides.map((s) => s.host), ...(a.bookmark ? [a.bookmark.host] : [])] : [a.host]);
 const signalName = (s: AbortSignal): string => (s.reason instanceof InterruptedError ? s.reason.signal : 'abort');
 
 /** Guids of snapshots this run takes, by `host:dataset@snap`. */
@@ -112,6 +112,8 @@ export async function applyPlan(plan: Plan, hosts: ReadonlyMap<string, ApplyHost
   const counts = { done: result.done.length, failed: result.failed.length, skipped: result.skipped.length, conflicts: result.conflicts };
   if (signal?.aborted) {
     result.interrupted = { signal: signalName(signal), stopped, notStarted };
+    const resumable = stopped.filter((id) => receivesResumably(plan.actions.find((a) => a.id === id)));
+    if (resumable.length) result.interrupted.resumable = resumable;
     opts.emit({ type: 'apply-interrupted', ...result.interrupted, ...counts });
   } else {
     opts.emit({ type: 'apply-done', ...counts, dryRun: opts.dryRun });
@@ -161,7 +163,7 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
       const interval = opts.progressIntervalMs ?? 500;
       const started = performance.now();
       let last = started;
-      const expectedBytes = action.kind === 'send' ? action.bytes : undefined;
+      const expectedBytes = action.kind === 'send' || action.kind === 'resume' ? action.bytes : undefined;
       const onBytes = (total: number) => {
         const now = performance.now();
         if (now - last < interval) return;
@@ -207,7 +209,7 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
           learned.set(`${step.host}:${name}`, guid);
           continue;
         }
-        const want = action.kind === 'send' ? action.to.guid ?? learned.get(`${action.source.host}:${action.source.dataset}@${action.to.name}`) : undefined;
+        const want = action.kind === 'resume' ? action.to.guid : action.kind === 'send' ? action.to.guid ?? learned.get(`${action.source.host}:${action.source.dataset}@${action.to.name}`) : undefined;
         if (want && want !== guid) {
           throw new StepError(`${name} on ${step.host} has guid ${guid}, but the source snapshot has ${want}`);
         }
@@ -219,11 +221,17 @@ async function runStep(step: Step, action: Action, host: (n: string) => ApplyHos
 
 const signalOption = (opts: ApplyOptions): { signal?: AbortSignal } => (opts.signal ? { signal: opts.signal } : {});
 
+/** A stream received with `recv -s`: stopped or failed mid-way, zfs keeps what arrived and sets a resume token. */
+const receivesResumably = (a: Action | undefined): boolean => (a?.kind === 'send' || a?.kind === 'resume') && a.receive.resumable === true;
+
 /** What to do about errors whose cause zfsync knows. */
 function hintFor(action: Action, error: string): string {
   if (action.kind === 'send' && /has been modified\s+since most recent snapshot/.test(error)) {
     const target = action.pair?.split(' -> ')[1];
     return `\nhint: ${action.target.dataset} was changed since its newest snapshot; set targets.${target ?? '<target>'}.on_divergence: rollback to discard such changes, or snapshot and inspect it first`;
+  }
+  if ((action.kind === 'send' || action.kind === 'resume') && receivesResumably(action)) {
+    return `\nhint: ${action.target.dataset} was received with zfs receive -s: if zfs kept a partial receive (receive_resume_token), the next plan resumes it (~ resume) instead of starting over`;
   }
   return '';
 }

@@ -127,7 +127,14 @@ export async function runPipe(send: PipeSide, recv: PipeSide, opts: PipeOptions)
 
   // When the receiving side ends first (failed, or a lost connection), stop the sender so nothing blocks on a full pipe.
   void receiver.done.then((rs) => {
-    if (rs.some(failed)) sender.kill('SIGTERM');
+    if (!rs.some(failed)) return;
+    sender.kill('SIGTERM');
+    // A relay whose reader is gone stops pulling (backpressure), and a remote sender's channel
+    // cannot close while its output sits unread: drain what is left into nothing.
+    if (!direct) {
+      sender.stdout.unpipe();
+      sender.stdout.resume();
+    }
   });
   const [sent, received] = await Promise.all([sender.done, receiver.done]);
   const stages = [...send.stages.map((s) => ({ ...s, host: send.runner.host })), ...recvStages.map((s) => ({ ...s, host: recv.runner.host }))];

@@ -16,10 +16,10 @@ const poolOf = (dataset: string) => dataset.split('/')[0]!;
 /** The host pair an action belongs to; creates and rollbacks take their pair's. */
 function lanes(actions: readonly Action[]): Map<string, Action[]> {
   const pairLane = new Map<string, string>();
-  for (const a of actions) if (a.kind === 'send' && a.pair) pairLane.set(a.pair, `${a.source.host} -> ${a.target.host}`);
+  for (const a of actions) if ((a.kind === 'send' || a.kind === 'resume') && a.pair) pairLane.set(a.pair, `${a.source.host} -> ${a.target.host}`);
   const out = new Map<string, Action[]>();
   for (const a of actions) {
-    const lane = a.kind === 'send' ? `${a.source.host} -> ${a.target.host}` : (a.pair && pairLane.get(a.pair)) ?? `host ${a.kind === 'hold' ? a.sides[0]?.host : a.host}`;
+    const lane = a.kind === 'send' || a.kind === 'resume' ? `${a.source.host} -> ${a.target.host}` : (a.pair && pairLane.get(a.pair)) ?? `host ${a.kind === 'hold' ? a.sides[0]?.host : a.host}`;
     let list = out.get(lane);
     if (!list) out.set(lane, (list = []));
     list.push(a);
@@ -31,6 +31,7 @@ function lanes(actions: readonly Action[]): Map<string, Action[]> {
 function poolsWritten(a: Action): string[] {
   switch (a.kind) {
     case 'send':
+    case 'resume':
       return [`${a.target.host}:${poolOf(a.target.dataset)}`];
     case 'snapshot':
       return [...new Set(a.datasets.map((d) => `${a.host}:${poolOf(d)}`))];

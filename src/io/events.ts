@@ -26,7 +26,7 @@ export type ZfsyncEvent =
   /** A running action stopped because zfsync was interrupted. */
   | { type: 'action-interrupted'; id: string }
   /** Instead of apply-done when zfsync was interrupted: what was stopped and what never started (`signal`: SIGINT, ...). */
-  | { type: 'apply-interrupted'; signal: string; stopped: string[]; notStarted: string[]; done: number; failed: number; skipped: number; conflicts: number }
+  | { type: 'apply-interrupted'; signal: string; stopped: string[]; notStarted: string[]; done: number; failed: number; skipped: number; conflicts: number; resumable?: string[] }
   /** apply holds the lock on a target (or snapshotted source) root until it ends. */
   | ({ type: 'lock-acquired'; id: string } & LockOf)
   /** Another apply holds it; apply tries again until --lock-timeout. */

@@ -2,11 +2,13 @@
 // schemas/plan.schema.json, a file in this folder, and one line here (the compiler asks for it).
 import type { Action, ActionKind } from '../types.js';
 import type { KindDef } from './kind.js';
+import { abortKind } from './abort.js';
 import { conflictKind } from './conflict.js';
 import { createKind } from './create.js';
 import { destroyKind } from './destroy.js';
 import { renameKind } from './rename.js';
 import { holdKind } from './hold.js';
+import { resumeKind } from './resume.js';
 import { rollbackKind } from './rollback.js';
 import { sendKind } from './send.js';
 import { setKind } from './set.js';
@@ -24,6 +26,8 @@ const KINDS: { [K in ActionKind]: KindDef<Extract<Action, { kind: K }>> } = {
   set: setKind,
   rename: renameKind,
   hold: holdKind,
+  resume: resumeKind,
+  abort: abortKind,
 };
 
 export function kindOf<A extends Action>(a: A): KindDef<A> {

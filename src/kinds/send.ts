@@ -1,4 +1,4 @@
-import type { SendAction, SendTransport } from '../types.js';
+import type { SendAction, SendTransport, StreamAction } from '../types.js';
 import { formatBytes, plural } from '../plan/format.js';
 import { COUNTER } from '../apply/pipe.js';
 import { receiverTransport, senderTransport } from '../apply/transport.js';
@@ -8,14 +8,14 @@ import { clearsText } from './create.js';
 import type { KindDef } from './kind.js';
 
 /** `local`, `local -> nas`, `nas -> local`, `pve1 -> nas via local`. */
-export function hostsOf(a: SendAction): string {
+export function hostsOf(a: StreamAction): string {
   const { host: from } = a.source;
   const { host: to } = a.target;
   if (from === to) return from;
   return from !== 'local' && to !== 'local' ? `${from} -> ${to} via local` : `${from} -> ${to}`;
 }
 
-function transportText(t: SendTransport | undefined): string {
+export function transportText(t: SendTransport | undefined): string {
   if (!t) return '';
   const parts = [t.compress ?? 'uncompressed'];
   if (t.bufferBytes) parts.push(`mbuffer ${formatBytes(t.bufferBytes)}`);
@@ -57,16 +57,7 @@ function sendSteps(a: SendAction, hostInfo: (host: string) => HostInfo): Step[] 
   if (a.receive.placeholder === 'create') {
     steps.push({ kind: 'run', host: a.target.host, argv: placeholderArgv(dst.zfs, t, a.receive) });
   }
-  const send = sendSpecOf(a);
-  const tr = a.transport ?? {};
-  const pipe: PipeStep = {
-    kind: 'pipe',
-    send: { host: a.source.host, stages: [{ argv: sendArgv(src.zfs, send), what: 'zfs send' }, ...senderTransport(tr, COUNTER)] },
-    receive: { host: a.target.host, stages: [...receiverTransport(tr), { argv: receiveArgv(dst.zfs, dst.capabilities, t, a.receive, a.mode !== 'incremental'), what: 'zfs receive' }] },
-  };
-  if (tr.bandwidthLimit !== undefined) pipe.bandwidthLimit = tr.bandwidthLimit;
-  if (tr.countOnSender) pipe.countOnSender = true;
-  steps.push(pipe);
+  steps.push(streamPipe(a, src, dst, a.mode !== 'incremental'));
   if (a.mode === 'clone' && !dst.capabilities.receiveProperties) {
     for (const argv of settleCloneArgvs(dst.zfs, t, a.receive)) steps.push({ kind: 'run', host: a.target.host, argv });
   }
@@ -81,4 +72,17 @@ function sendSteps(a: SendAction, hostInfo: (host: string) => HostInfo): Step[] 
   if (!a.receive.mount) steps.push({ kind: 'unmounted', host: a.target.host, dataset: t });
   steps.push({ kind: 'guids', host: a.target.host, snapshots: [snap(t, a.to.name)] });
   return steps;
+}
+
+/** zfs send [| transport] | [transport |] zfs receive, for a send or a resume. */
+export function streamPipe(a: StreamAction, src: HostInfo, dst: HostInfo, full: boolean): PipeStep {
+  const tr = a.transport ?? {};
+  const pipe: PipeStep = {
+    kind: 'pipe',
+    send: { host: a.source.host, stages: [{ argv: sendArgv(src.zfs, sendSpecOf(a)), what: 'zfs send' }, ...senderTransport(tr, COUNTER)] },
+    receive: { host: a.target.host, stages: [...receiverTransport(tr), { argv: receiveArgv(dst.zfs, dst.capabilities, a.target.dataset, a.receive, full), what: 'zfs receive' }] },
+  };
+  if (tr.bandwidthLimit !== undefined) pipe.bandwidthLimit = tr.bandwidthLimit;
+  if (tr.countOnSender) pipe.countOnSender = true;
+  return pipe;
 }

@@ -108,6 +108,7 @@ const REASON = {
   protectBookmark: 'on OpenZFS the base is bookmarked on the source, so an incremental can start from it once it is pruned (zfs bookmark)',
   protectRecord: 'zfsync records its hold tags on the held snapshots (zfsync:holds, zfsync:hold:<tag>; zfs set, zfs inherit)',
   rollback: 'on_divergence: rollback: zfs rollback to the newest common snapshot',
+  abortPartial: 'a stale resume token (an interrupted receive that no longer fits) is discarded with zfs receive -A, which destroys the partial receive',
   rollbackDestroys: 'on_divergence: rollback: the target snapshots newer than the common one are destroyed by name first (zfs destroy)',
 } as const;
 
@@ -210,6 +211,7 @@ function addTarget(hb: HostBuilder, t: TargetSpec): void {
   g.serve({ name: t.name, dataset: t.dataset, viaParent: parent !== undefined });
 
   g.add('receive', REASON.receive);
+  g.add('destroy', REASON.abortPartial);
   g.add('create', REASON.createByReceive);
   g.add('create', REASON.createParents);
   g.add('canmount', REASON.canmountParents);

@@ -4,7 +4,7 @@
 // a host without `-n -P` (zfs-fuse) or a dry run that fails keeps the property-based size:
 // an estimate is never an error.
 import { runScript, type CommandRunner } from '../host/runner.js';
-import type { Action, Plan, SendAction, State } from '../types.js';
+import type { Action, Plan, State, StreamAction } from '../types.js';
 import { sendFlagArgs, sendSpecOf, type SendSpec } from '../zfs/commands.js';
 import { estimateScript, parseEstimates } from '../zfs/estimate.js';
 import { summarize } from './summary.js';
@@ -17,7 +17,7 @@ export interface HostEstimates {
 }
 
 /** Whether both ends of the stream exist now (a snapshot this plan takes has no guid yet). */
-const existsNow = (a: SendAction): boolean => a.to.guid !== undefined && (a.from === undefined || a.from.guid !== undefined);
+const existsNow = (a: StreamAction): boolean => a.kind === 'resume' || a.to.guid !== undefined && (a.from === undefined || a.from.guid !== undefined);
 
 /**
  * Dry runs per host and plan. Each is one zfs process on the source (milliseconds on real
@@ -31,15 +31,17 @@ export const MAX_DRY_RUNS_PER_HOST = 200;
 /** Pure: the dry runs to ask each host for. Identical streams (one source, two targets) are asked once. */
 export function estimateRequests(plan: Plan, state: State, limit = MAX_DRY_RUNS_PER_HOST): HostEstimates[] {
   const byHost = new Map<string, { req: HostEstimates; index: Map<string, number> }>();
-  const sends = plan.actions.filter((a): a is SendAction => a.kind === 'send' && existsNow(a));
-  const ordered = [...sends.filter((a) => a.mode === 'full'), ...sends.filter((a) => a.mode !== 'full')];
+  // A resume's dry run is `zfs send -n -P -t <token>`, which prints the bytes left.
+  const sends = plan.actions.filter((a): a is StreamAction => (a.kind === 'send' || a.kind === 'resume') && existsNow(a));
+  const isFull = (a: StreamAction): boolean => a.kind === 'send' ? a.mode === 'full' : a.from === undefined;
+  const ordered = [...sends.filter(isFull), ...sends.filter((a) => !isFull(a))];
   for (const a of ordered) {
     const host = a.source.host;
     if (state.hosts[host]?.capabilities.sendEstimate !== true) continue;
     let h = byHost.get(host);
     if (!h) byHost.set(host, (h = { req: { host, sends: [], ids: [] }, index: new Map() }));
     const spec = sendSpecOf(a);
-    const key = JSON.stringify([spec.dataset, spec.fromDataset ?? null, spec.from ?? null, spec.fromBookmark ?? false, spec.to, spec.intermediates, sendFlagArgs(spec.flags)]);
+    const key = JSON.stringify([spec.dataset, spec.fromDataset ?? null, spec.from ?? null, spec.fromBookmark ?? false, spec.to, spec.intermediates, sendFlagArgs(spec.flags), spec.token ?? null]);
     let i = h.index.get(key);
     if (i === undefined) {
       if (h.req.sends.length >= limit) continue;
@@ -59,7 +61,7 @@ export function estimateRequests(plan: Plan, state: State, limit = MAX_DRY_RUNS_
  */
 export function withEstimates(plan: Plan, bytes: ReadonlyMap<string, number>): Plan {
   const actions = plan.actions.map((a): Action => {
-    if (a.kind !== 'send') return a;
+    if (a.kind !== 'send' && a.kind !== 'resume') return a;
     const b = bytes.get(a.id);
     if (b !== undefined) return { ...a, bytes: b, bytesFrom: 'dry-run' };
     if (a.bytes !== undefined && a.bytesFrom === undefined) return { ...a, bytesFrom: 'properties' };

@@ -9,6 +9,7 @@ import { transportFor } from './transport.js';
 import { planProtection } from './protect.js';
 import { decideSendFlags, stepsWithFlags } from './send-flags.js';
 import { diffPair, newestCommonSnapshot, ref, type PairStep, type PlannedSnapshot } from './replicate.js';
+import { abortAction, resumeAction, type StreamContext } from './resume.js';
 import { compareDatasetNames, receivingDatasets, selectDatasets, SnapshotClaims } from './select.js';
 import { snapshotName } from './snapshot-names.js';
 import { describeTravel, namedByPair, travelFilter } from './travel.js';
@@ -208,6 +209,7 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
         ...(clone.from ? { cloneOf: clone.from } : {}),
         ...(needs.has(name) ? { mustArrive: needs.get(name)! } : {}),
         ...(group ? { rebased: { group: group.name, suffix: group.suffix, asideTaken: ths.datasets.has(targetName + group.suffix) } } : {}),
+        sourceCaps: shs.capabilities,
       });
       const flagged = decideSendFlags({ pairKey: `replicate[${spec.replicate.indexOf(pair)}]`, spec: pair.send, sourceHost: source.host, targetHost: target.host, sourceCaps: shs.capabilities, targetCaps: ths.capabilities, source: src, targetName, target: tgt, steps: planned });
       const steps = stepsWithFlags(planned, flagged);
@@ -234,10 +236,10 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
       }
       for (const step of steps) {
         const deps = step.kind === 'clone' && clone.provider ? [...prev, clone.provider] : prev;
-        const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, targetState: ths, transport, flags, deps, snapDeps });
+        const id = addStep(b, step, { pairName, sourceHost: source.host, source: name, targetHost: target.host, target: targetName, receive: target.receive, caps: ths.capabilities, sourceCaps: shs.capabilities, targetState: ths, transport, flags, deps, snapDeps });
         if (id) prev = [id];
         const added = id ? b.actions[b.actions.length - 1]! : undefined;
-        if (added?.kind === 'send') link.sends.push(added);
+        if (added?.kind === 'send' || added?.kind === 'resume') link.sends.push(added);
         else if (added?.kind === 'rollback') link.rollback = added as RollbackAction;
         else if (added?.kind === 'conflict') link.conflict = true;
         // A full send makes the dataset its children's sends land in.
@@ -352,6 +354,7 @@ interface StepContext {
   receive: TargetSpec['receive'];
   caps: HostState['capabilities'];
   flags: SendFlags | undefined;
+  sourceCaps: HostState['capabilities'];
   targetState: HostState;
   transport: SendTransport | undefined;
   deps: string[];
@@ -366,6 +369,11 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
       return undefined;
     case 'conflict':
       return b.add({ kind: 'conflict', pair: c.pairName, host: c.targetHost, dataset: c.target, message: step.message, resolution: step.resolution, reason: step.message, dependsOn: [] });
+    case 'resume':
+    case 'abort': {
+      const sc: StreamContext = { pair: c.pairName, source: { host: c.sourceHost, dataset: c.source }, target: { host: c.targetHost, dataset: c.target }, receive: { ...c.receive, force: false }, transport: c.transport, deps: c.deps };
+      return b.add(step.kind === 'resume' ? resumeAction(step, sc) : abortAction(step, sc));
+    }
     case 'rollback': {
       const a: NewAction = { kind: 'rollback', pair: c.pairName, host: c.targetHost, dataset: c.target, to: step.to, destroys: step.destroys, reason: step.reason, dependsOn: c.deps };
       if (step.discardsBytes !== undefined) a.discardsBytes = step.discardsBytes;
@@ -374,6 +382,11 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
     case 'aside':
       return b.add({ kind: 'rename', pair: c.pairName, host: c.targetHost, dataset: c.target, to: step.to, reason: step.reason, dependsOn: c.deps });
     case 'clone': {
+      // Received into a new name, like a full stream (never into a placeholder: the stream creates the clone).
+      const receive: ReceiveOptions = { readonly: c.receive.readonly, mount: c.receive.mount, force: false };
+      if (Object.keys(c.receive.properties).length) receive.properties = { ...c.receive.properties };
+      if (c.receive.excludeProperties.length) receive.exclude = [...c.receive.excludeProperties];
+      if (c.caps.resumable && c.sourceCaps.resumable) receive.resumable = true;
       const a: Omit<SendAction, 'id'> = {
         kind: 'send',
         pair: c.pairName,
@@ -385,7 +398,7 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
         to: ref(step.to),
         intermediates: false,
         snapshotCount: 1,
-        receive: { readonly: c.receive.readonly, mount: c.receive.mount, force: false },
+        receive,
         reason: step.reason,
         dependsOn: [...c.deps, ...c.snapDeps(step.to)],
       };
@@ -393,6 +406,7 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
       if (marked) a.clearsMarker = marked;
       if (step.bytes !== undefined) a.bytes = step.bytes;
       if (c.transport) a.transport = c.transport;
+      if (c.flags) a.flags = c.flags;
       return b.add(a);
     }
     case 'full':
@@ -400,6 +414,7 @@ function addStep(b: PlanBuilder, step: PairStep, c: StepContext): string | undef
       const receive: ReceiveOptions = { readonly: c.receive.readonly, mount: c.receive.mount, force: step.kind === 'incremental' && step.force };
       if (Object.keys(c.receive.properties).length) receive.properties = { ...c.receive.properties };
       if (c.receive.excludeProperties.length) receive.exclude = [...c.receive.excludeProperties];
+      if (c.caps.resumable && c.sourceCaps.resumable) receive.resumable = true;
       if (step.kind === 'full') {
         const legacy = !c.caps.receiveProperties || (!c.receive.mount && !c.caps.receiveNoMount);
         if (step.placeholder) receive.placeholder = step.placeholder;

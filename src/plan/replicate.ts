@@ -4,6 +4,7 @@ import type { Bookmark, Capabilities, Dataset, Snapshot, SnapRef, TargetSpec } f
 import { bookmarkBaseSteps } from './bookmark-base.js';
 import { formatBytes, listSnapshots, plural } from './format.js';
 import type { Travels } from './travel.js';
+import { resumeOrAbort, type AbortStep, type ResumeStep } from './resume.js';
 
 /** A source snapshot as the planner sees it: existing, or to be taken by this plan. */
 export interface PlannedSnapshot {
@@ -21,7 +22,9 @@ export type PairStep =
   | { kind: 'clone'; origin: string; from: SnapRef; to: PlannedSnapshot; bytes?: number; reason: string }
   | { kind: 'aside'; to: string; reason: string }
   | { kind: 'conflict'; message: string; resolution: string }
-  | { kind: 'note'; text: string };
+  | { kind: 'note'; text: string }
+  | ResumeStep
+  | AbortStep;
 
 export interface PairInput {
   sourceName: string;
@@ -51,6 +54,8 @@ export interface PairInput {
   mustArrive?: ReadonlySet<string>;
   /** Rebuilt by a rebase group: a replica that shares no snapshot with it holds the old lineage and is moved aside. */
   rebased?: { group: string; suffix: string; asideTaken: boolean };
+  /** Whether the source can `zfs send -t` is asked of these (absent: as the target). */
+  sourceCaps?: Capabilities;
 }
 
 export const ref = (s: PlannedSnapshot): SnapRef => {
@@ -101,15 +106,9 @@ export function diffPair(p: PairInput): PairStep[] {
     return [{ kind: 'note', text }];
   }
   const t = p.target;
+  if (t?.resumeToken) return resumeOrAbort(p, t, t.resumeToken, diffPair);
   // `recv -F` replaces what it receives into: only ever into an empty placeholder of zfsync's own.
   if (!t || (t.placeholder && t.snapshots.length === 0 && p.targetBelow === 0)) return initialSteps(p, wanted, travels, t ? 'existing' : undefined);
-  if (t.resumeToken) {
-    return [{
-      kind: 'conflict',
-      message: `${p.targetName} holds an interrupted resumable receive`,
-      resolution: `resume is not supported yet: discard it with \`zfs receive -A ${p.targetName}\` and run apply again`,
-    }];
-  }
 
   const common = newestCommonSnapshot(snaps, t.snapshots);
   const fromBookmark = bookmarkBaseSteps({ ...p, target: t, commonTargetIndex: common?.targetIndex, force: p.targetSpec.onDivergence === 'rollback' && !p.targetCaps.written });

@@ -82,7 +82,7 @@ export function sameSpecFile(a: string, b: string): boolean {
 }
 
 function withSavedSize(a: Action, saved: Action | undefined): Action {
-  if (a.kind !== 'send' || saved?.kind !== 'send') return a;
+  if ((a.kind !== 'send' && a.kind !== 'resume') || saved?.kind !== a.kind) return a;
   const out = { ...a };
   delete out.bytes;
   delete out.bytesFrom;
@@ -92,15 +92,15 @@ function withSavedSize(a: Action, saved: Action | undefined): Action {
 }
 
 /**
- * The part of an action that must match. Left out: a send's size estimate (`bytes`,
+ * The part of an action that must match. Left out: a send's or a resume's size estimate (`bytes`,
  * `bytesFrom`: dry run or properties, and a snapshot the plan takes is sized from data still
- * being written), and a conflict's texts (`reason`, `message`, `resolution`: a conflict never
+ * being written; a resume's bytes left come from the same kind of dry run), and a conflict's texts (`reason`, `message`, `resolution`: a conflict never
  * runs, and its texts quote live sizes); everything else, including every other reason, is
  * what was reviewed and must be what runs.
  */
 function comparable(a: Action): Record<string, unknown> {
   const c = JSON.parse(JSON.stringify(a)) as Record<string, unknown>;
-  if (c.kind === 'send') {
+  if (c.kind === 'send' || c.kind === 'resume') {
     delete c.bytes;
     delete c.bytesFrom;
   }

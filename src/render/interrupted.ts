@@ -16,5 +16,6 @@ export function interruptedText(e: Extract<ZfsyncEvent, { type: 'apply-interrupt
   if (e.notStarted.length) parts.push(`${ids(e.notStarted)} not started`);
   if (e.failed) parts.push(`${e.failed} failed`);
   const what = parts.length ? parts.join('; ') : 'nothing was running';
-  return `Interrupted (${e.signal}): ${what}. The next apply resumes from the state it finds.`;
+  const kept = e.resumable?.length ? ` ${ids(e.resumable)} received with zfs receive -s: zfs keeps what arrived, and the next plan resumes ${e.resumable.length === 1 ? 'it' : 'them'} (~ resume, zfs send -t) instead of starting over.` : '';
+  return `Interrupted (${e.signal}): ${what}. The next apply resumes from the state it finds.${kept}`;
 }

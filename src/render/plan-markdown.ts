@@ -49,9 +49,9 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
   } else {
     const total = totalLine(plan.actions);
     // `to set` (drift) only when there is any, like the text summary line.
-    const heads = ['to send', 'snapshots', 'to create', 'to roll back', ...(s.sets ? ['to set'] : []), ...(s.renames ? ['to rename'] : []), 'to destroy', 'conflicts'];
+    const heads = ['to send', 'snapshots', 'to create', 'to roll back', ...(s.sets ? ['to set'] : []), ...(s.renames ? ['to rename'] : []), ...(s.aborts ? ['to abort'] : []), 'to destroy', 'conflicts'];
     out.push(row(heads), row(Array(heads.length).fill('---:')));
-    out.push(row([String(s.sends), String(s.snapshots), String(s.creates), String(s.rollbacks), ...(s.sets ? [String(s.sets)] : []), ...(s.renames ? [String(s.renames)] : []), String(s.destroys), s.conflicts ? `**${s.conflicts}**` : '0']));
+    out.push(row([String(s.sends), String(s.snapshots), String(s.creates), String(s.rollbacks), ...(s.sets ? [String(s.sets)] : []), ...(s.renames ? [String(s.renames)] : []), ...(s.aborts ? [String(s.aborts)] : []), String(s.destroys), s.conflicts ? `**${s.conflicts}**` : '0']));
     if (total) out.push('', mdText(total));
     if (s.conflicts) out.push('', `> **${s.conflicts === 1 ? 'A conflict' : `${s.conflicts} conflicts`}** must be resolved before the plan can converge (see below).`);
   }

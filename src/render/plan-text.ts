@@ -1,6 +1,6 @@
 // The human plan: grouped per source and per pair, one line per action with its reason.
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { Action, Plan, PlanSummary, SendAction, SendTransport } from '../types.js';
+import type { Action, Plan, PlanSummary, SendTransport, StreamAction } from '../types.js';
 import { formatBytes, plural } from '../plan/format.js';
 import { summarize } from '../plan/summary.js';
 import { escapeControl as esc } from './escape.js';
@@ -48,7 +48,7 @@ export function renderAction(a: Action, c: ChalkInstance): string[] {
  * every send's estimate added up, and where the estimates came from.
  */
 export function totalLine(actions: readonly Action[]): string | undefined {
-  const sends = actions.filter((a): a is SendAction => a.kind === 'send');
+  const sends = actions.filter((a): a is StreamAction => a.kind === 'send' || a.kind === 'resume');
   if (sends.length === 0) return undefined;
   let bytes = 0;
   let dryRun = 0;
@@ -76,6 +76,7 @@ export function summaryLine(s: PlanSummary): string {
   if (s.sets) parts.push(`${s.sets} to set`);
   if (s.renames) parts.push(`${s.renames} to rename`);
   if (s.holds) parts.push(`${plural(s.holds, 'hold move')}`);
+  if (s.aborts) parts.push(`${s.aborts} to abort`);
   parts.push(`${s.destroys} to destroy`, plural(s.conflicts, 'conflict'));
   return `Plan: ${parts.join(', ')}.`;
 }

@@ -1,6 +1,6 @@
 // What retention needs to know about one replicated dataset pair, gathered by the planner
 // after it planned the pair: the state on both sides and the actions planned for it.
-import type { Dataset, RollbackAction, SendAction } from '../types.js';
+import type { Dataset, RollbackAction, StreamAction } from '../types.js';
 import type { Protection } from './judge.js';
 import { protect } from './judge.js';
 
@@ -16,7 +16,8 @@ export interface PairLink {
   target: Dataset | undefined;
   /** The snapshot this plan takes on the source, if any. */
   planned?: string;
-  sends: SendAction[];
+  /** Sends and resumes, in plan order. */
+  sends: StreamAction[];
   rollback?: RollbackAction;
   /** The pair planned a conflict for this dataset: its target is left alone. */
   conflict: boolean;
@@ -48,8 +49,8 @@ function sourceNames(l: PairLink): string[] {
 }
 
 /** The snapshots a send lands on the target, oldest first. */
-export function sentNames(l: PairLink, a: SendAction, names = sourceNames(l)): string[] {
-  if (a.mode !== 'incremental' || !a.from || !a.intermediates) return [a.to.name];
+export function sentNames(l: PairLink, a: StreamAction, names = sourceNames(l)): string[] {
+  if (a.kind === 'resume' || a.mode !== 'incremental' || !a.from || !a.intermediates) return [a.to.name];
   const from = names.indexOf(a.from.name);
   const to = names.lastIndexOf(a.to.name);
   return from >= 0 && to > from ? names.slice(from + 1, to + 1) : [a.to.name];

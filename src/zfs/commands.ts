@@ -1,5 +1,5 @@
 // Every zfs command line zfsync runs is built here, as an argv (never a shell string).
-import type { Capabilities, ReceiveOptions, SendAction, SendFlags } from '../types.js';
+import type { Capabilities, ReceiveOptions, SendFlags, StreamAction } from '../types.js';
 
 /** Marks an empty dataset zfsync created to receive a full stream into; its value is the dataset's own name. */
 export const PLACEHOLDER_PROPERTY = 'zfsync:placeholder';
@@ -49,10 +49,13 @@ export interface SendSpec {
   fromBookmark?: boolean;
   intermediates: boolean;
   flags?: SendFlags;
+  /** Resume an interrupted receive: `zfs send -t <token>` and nothing else (the token names the snapshots and carries the flags). */
+  token?: string;
 }
 
 /** What a planned send streams; the real send and its size estimate are both built from this. */
-export function sendSpecOf(a: SendAction): SendSpec {
+export function sendSpecOf(a: StreamAction): SendSpec {
+  if (a.kind === 'resume') return { dataset: a.source.dataset, to: a.to.name, intermediates: false, token: a.token };
   const s: SendSpec = { dataset: a.source.dataset, to: a.to.name, intermediates: a.intermediates };
   if (a.from) s.from = a.from.name;
   if (a.origin !== undefined) s.fromDataset = a.origin;
@@ -70,6 +73,7 @@ export function sendFlagArgs(f: SendFlags | undefined): string[] {
 
 /** The options `zfs send` gets for this stream (everything after `send`). */
 function sendOptions(s: SendSpec): string[] {
+  if (s.token !== undefined) return ['-t', s.token];
   const args: string[] = sendFlagArgs(s.flags);
   // A clone's origin is named in full (`pool/base@gold`): zfs takes it as the base of the clone's stream.
   if (s.from !== undefined && s.fromBookmark) args.push('-i', bookmarkName(s.fromDataset ?? s.dataset, s.from));
@@ -105,6 +109,7 @@ function receiveProps(r: ReceiveOptions): string[] {
  */
 export function receiveArgv(zfs: string, caps: Capabilities, target: string, r: ReceiveOptions, full: boolean): string[] {
   const argv = [zfs, 'receive'];
+  if (r.resumable) argv.push('-s');
   if (r.force || r.placeholder) argv.push('-F');
   if (!r.mount && caps.receiveNoMount) argv.push('-u');
   if (caps.receiveProperties) {
@@ -126,6 +131,11 @@ export function receivedPropertyArgvs(zfs: string, caps: Capabilities, target: s
 /** Read back after a receive that must not mount: `mounted` must be `no` (openzfs #17144: `-o` alone does not ensure it). */
 export function mountedArgv(zfs: string, target: string): string[] {
   return [zfs, 'get', '-H', '-o', 'value', 'mounted', target];
+}
+
+/** Discards the partial state of an interrupted `recv -s` (for a partial full stream: the dataset itself). */
+export function abortReceiveArgv(zfs: string, target: string): string[] {
+  return [zfs, 'receive', '-A', target];
 }
 
 /**

@@ -75,7 +75,7 @@ function allowLines(stdout: string): AllowLine[] {
  * The output has one block per dataset with grants that apply (ancestors too):
  *   ---- Permissions on pool/backup ------------------------------
  *   Local+Descendent permissions:
- *   \tuser backup canmount,create,mount
+ *   \tuser backup canmount,create,destroy,mount
  */
 function listedPermissions(out: string, dataset: string, user: string): string[] | undefined {
   let block: string | undefined;

@@ -30,7 +30,7 @@ targets:
   backup:
     dataset: ${dst}/replica
 replicate:
-  - { from: vms, to: backup }
+  - { from: vms, to: backup, snapshots: [manual] }
 `,
   );
   const applied = await zfsync(['apply', '-c', spec, '--auto-approve'], { now: T0 });
@@ -65,7 +65,7 @@ replicate:
   assert.equal(vm1.common?.name, 'zfsync_20261201T100000Z');
   assert.match(vm1.common!.guid, /^\d+$/);
   assert.equal(vm1.lagSeconds, 7200);
-  assert.equal(vm1.pending, 1, '@manual is newer than the common snapshot');
+  assert.equal(vm1.pending, 1, '@manual (named by the pair) is newer than the common snapshot');
   assert.deepEqual(vm1.snapshots, { source: { own: 1, all: 2 }, target: { own: 1, all: 1 } });
 
   const blocked = await zfsync(['apply', '-c', spec, '--auto-approve'], { now: later });

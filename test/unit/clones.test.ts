@@ -84,8 +84,8 @@ describe('clones: the first send starts from the origin', () => {
     const c = sends(p).find((s) => s.mode === 'clone')!;
     const [pipe] = actionSteps(c, () => ({ zfs: 'zfs', capabilities: OPENZFS })).filter((s) => s.kind === 'pipe');
     assert.ok(pipe && pipe.kind === 'pipe');
-    assert.deepEqual(pipe.send.stages[0]!.argv, ['zfs', 'send', '-i', 'tank/vm/zbase@gold', `tank/vm/vm1@${Z(1)}`]);
-    assert.deepEqual(pipe.receive.stages.at(-1)!.argv, ['zfs', 'receive', '-u', '-o', 'readonly=on', '-o', 'canmount=noauto', 'backup/pve/tank/vm/vm1']);
+    assert.deepEqual(pipe.send.stages[0]!.argv, ['zfs', 'send', '-L', '-e', '-c', '-i', 'tank/vm/zbase@gold', `tank/vm/vm1@${Z(1)}`]);
+    assert.deepEqual(pipe.receive.stages.at(-1)!.argv, ['zfs', 'receive', '-s', '-u', '-o', 'readonly=on', '-o', 'canmount=noauto', 'backup/pve/tank/vm/vm1']);
   });
 
   it('on legacy ZFS sets the receive options after the receive and unmounts the new clone', () => {

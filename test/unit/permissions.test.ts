@@ -57,11 +57,12 @@ describe('permissions: needs from the spec', () => {
     assert.deepEqual(nas.grants.map((g) => [g.role, g.dataset]), [['target', 'backup']]);
     const t = grant(nas, 'target', 'backup');
     assert.deepEqual(t.for, [{ name: 'offsite', dataset: 'backup/pve1', viaParent: true }]);
-    assert.deepEqual(perms(t), ['canmount', 'create', 'hold', 'mount', 'readonly', 'receive', 'release', 'userprop']);
+    assert.deepEqual(perms(t), ['canmount', 'create', 'destroy', 'hold', 'mount', 'readonly', 'receive', 'release', 'userprop']);
     assert.match(reasons(t, 'receive'), /^to receive replicated snapshots/);
     assert.match(reasons(t, 'create'), /receive needs create/);
     assert.match(reasons(t, 'create'), /missing parents/);
-    assert.match(reasons(t, 'mount'), /create and receive need it too; zfsync never mounts/);
+    assert.match(reasons(t, 'mount'), /create, destroy and receive need it too; zfsync never mounts/);
+    assert.match(reasons(t, 'destroy'), /zfs receive -A/);
     assert.match(reasons(t, 'canmount'), /canmount=off/);
     assert.match(reasons(t, 'canmount'), /canmount=noauto/);
     assert.match(reasons(t, 'userprop'), /zfsync:placeholder/);
@@ -208,7 +209,7 @@ replicate:
     const nas = host(hs, 'nas');
     assert.deepEqual([nas.user, nas.userFrom, nas.sudo], ['<ssh user>', 'unknown', true]);
     assert.deepEqual(nas.sudoRule, { line: '<ssh user> ALL=(root) NOPASSWD: /sbin/zfs', zfs: '/sbin/zfs', zfsGuessed: false });
-    assert.equal(allowLine(nas.user, grant(nas, 'target', 'backup')), 'zfs allow -u <ssh user> canmount,create,hold,mount,readonly,receive,release,userprop backup');
+    assert.equal(allowLine(nas.user, grant(nas, 'target', 'backup')), 'zfs allow -u <ssh user> canmount,create,destroy,hold,mount,readonly,receive,release,userprop backup');
   });
 
   it('every permission emitted is one zfs-allow(8) knows, in a stable (sorted) order', () => {
@@ -245,7 +246,7 @@ describe('permissions: rendering', () => {
     const local = host(hs, 'local');
     assert.equal(allowLine(local.user, local.grants[0]!), "zfs allow -u alice bookmark,hold,release,send,userprop 'tank/vm 1'");
     const t = grant(host(hs, 'nas'), 'target', 'back up');
-    assert.equal(allowLine('backup', t), "zfs allow -u backup canmount,create,hold,mount,readonly,receive,release,userprop 'back up'");
+    assert.equal(allowLine('backup', t), "zfs allow -u backup canmount,create,destroy,hold,mount,readonly,receive,release,userprop 'back up'");
     assert.equal(grantNote(t), 'on back up (the parent of back up/pve 1, because zfsync creates back up/pve 1): target offsite');
   });
 
@@ -262,7 +263,7 @@ describe('permissions: rendering', () => {
     assert.ok(local < at('zfs allow -u alice bookmark,hold,release,send,userprop tank/vm') && at('zfs allow -u alice bookmark,hold,release,send,userprop tank/vm') < nas);
     assert.ok(nas < at('target'));
     assert.ok(at('on backup (the parent of backup/pve1, because zfsync creates backup/pve1): target offsite') > nas);
-    assert.ok(at('zfs allow -u backup canmount,create,hold,mount,readonly,receive,release,userprop backup') > nas);
+    assert.ok(at('zfs allow -u backup canmount,create,destroy,hold,mount,readonly,receive,release,userprop backup') > nas);
     assert.ok(at('backup ALL=(root) NOPASSWD: /usr/sbin/zfs') > nas);
     assert.match(text, /^ +receive +to receive replicated snapshots \(zfs receive\)$/m);
     assert.match(text, /hosts\.nas\.sudo: true makes zfsync run zfs, and only zfs, through `sudo -n`/);
@@ -301,7 +302,7 @@ describe('permissions: rendering', () => {
           roles: [{
             role: 'target',
             dataset: 'backup',
-            permissions: ['canmount', 'create', 'hold', 'mount', 'readonly', 'receive', 'release', 'userprop'],
+            permissions: ['canmount', 'create', 'destroy', 'hold', 'mount', 'readonly', 'receive', 'release', 'userprop'],
             why: doc.hosts[1]!.roles[0]!.why,
           }],
           sudoers: 'backup ALL=(root) NOPASSWD: /usr/sbin/zfs',
@@ -309,8 +310,8 @@ describe('permissions: rendering', () => {
       ],
     });
     const why = doc.hosts[1]!.roles[0]!.why;
-    assert.deepEqual(why.slice(0, 8).map((w) => w.split(':')[0]), ['canmount', 'create', 'hold', 'mount', 'readonly', 'receive', 'release', 'userprop']);
-    assert.equal(why[8], 'on backup (the parent of backup/pve1, because zfsync creates backup/pve1): target offsite');
+    assert.deepEqual(why.slice(0, 9).map((w) => w.split(':')[0]), ['canmount', 'create', 'destroy', 'hold', 'mount', 'readonly', 'receive', 'release', 'userprop']);
+    assert.equal(why[9], 'on backup (the parent of backup/pve1, because zfsync creates backup/pve1): target offsite');
   });
 });
 
@@ -322,7 +323,7 @@ describe('cli: zfsync permissions', () => {
     assert.equal(r.stderr, '');
     const me = userInfo().username;
     assert.match(r.stdout, new RegExp(`^ +zfs allow -u ${me} bookmark,destroy,hold,mount,release,send,snapshot,userprop tank/vm$`, 'm'));
-    assert.match(r.stdout, /^ +zfs allow -u backup canmount,create,hold,mount,readonly,receive,release,userprop backup$/m);
+    assert.match(r.stdout, /^ +zfs allow -u backup canmount,create,destroy,hold,mount,readonly,receive,release,userprop backup$/m);
     assert.match(r.stdout, /^ +backup ALL=\(root\) NOPASSWD: \/usr\/sbin\/zfs$/m);
     assert.doesNotMatch(r.stdout + r.stderr, /not supported yet/);
   });
@@ -335,7 +336,7 @@ describe('cli: zfsync permissions', () => {
     assert.equal(doc.format, 'zfsync-permissions');
     assert.equal(doc.version, 1);
     assert.deepEqual(doc.hosts.map((h) => [h.host, h.user]), [['local', userInfo().username], ['nas', 'backup']]);
-    assert.deepEqual(doc.hosts[1]!.roles.map((x) => [x.role, x.dataset, x.permissions.join(',')]), [['target', 'backup', 'canmount,create,hold,mount,readonly,receive,release,userprop']]);
+    assert.deepEqual(doc.hosts[1]!.roles.map((x) => [x.role, x.dataset, x.permissions.join(',')]), [['target', 'backup', 'canmount,create,destroy,hold,mount,readonly,receive,release,userprop']]);
   });
 
   it('a spec with nothing to replicate says so', async (t) => {

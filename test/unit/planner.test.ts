@@ -227,11 +227,12 @@ describe('planner: incremental', () => {
     assert.equal(s!.receive.placeholder, 'existing');
   });
 
-  it('an interrupted resumable receive is a conflict', () => {
+  it('an interrupted receive whose resume token cannot be read is a conflict (readable ones: resume-plan.test.ts)', () => {
     const h = replicated(OPENZFS);
     h.get('backup/pve/tank/vm/vm1').resumeToken = '1-abc';
     const p = plan(specWith(), stateOf(h), NOW);
     assert.match(byKind(p, 'conflict')[0]!.resolution, /zfs receive -A backup\/pve\/tank\/vm\/vm1/);
+    assert.match(byKind(p, 'conflict')[0]!.message, /receive_resume_token cannot be read: not a resume token/);
   });
 });
 

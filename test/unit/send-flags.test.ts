@@ -170,7 +170,7 @@ describe('receive properties', () => {
     const spec = parseSpec(yaml('version: 1', 'sources:', '  s: { datasets: [tank/vm] }', 'targets:', '  t: { dataset: bk, receive: { properties: { mountpoint: /srv/x, compression: zstd }, exclude_properties: [atime] } }', 'replicate:', '  - { from: s, to: t }'), 'zfsync.yaml');
     const p = plan(spec, stateOf(h), NOW);
     const send = p.actions.find((a): a is SendAction => a.kind === 'send')!;
-    assert.deepEqual(send.receive, { readonly: true, mount: false, force: false, properties: { mountpoint: '/srv/x', compression: 'zstd' }, exclude: ['atime'] });
+    assert.deepEqual(send.receive, { readonly: true, mount: false, force: false, properties: { mountpoint: '/srv/x', compression: 'zstd' }, exclude: ['atime'], resumable: true });
     const steps = actionSteps(send, () => ({ zfs: 'zfs', capabilities: OPENZFS }));
     assert.deepEqual(steps.map((s) => s.kind), ['pipe', 'unmounted', 'guids']);
   });
