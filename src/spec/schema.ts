@@ -60,7 +60,7 @@ function compile(): Compiled {
       defs.remoteHost.properties.ssh.properties.user,
       () => `must start with a letter, digit or '_' and contain only letters, digits, '_', '.' and '-'`,
     ],
-    [defs.pair.properties.snapshots.items, () => `must be a snapshot name pattern: letters, digits, '_', '.', ':', '-', and the wildcards '*' and '?' (no '@')`],
+    [defs.pair.properties.snapshots.items, () => `must be a snapshot name pattern: letters, digits, space, '_', '.', ':', '-', and the wildcards '*' and '?' (no '@' or '/')`],
     [defs.target.properties.receive.properties.properties.additionalProperties, () => 'must not contain control characters'],
     [defs.rebaseGroup.properties.suffix, () => `must contain only letters, digits, '_', '.', ':' and '-'`],
   ]);

@@ -1,5 +1,5 @@
 // The remote lane: clones on real OpenZFS. The base goes once; each clone goes as
-// `zfs send -i base@gold clone@snap` into `zfs receive -u -o readonly=on -o canmount=noauto`,
+// `zfs send -i base@gold clone@snap` into `zfs receive -s -u -o readonly=on -o canmount=noauto`,
 // and lands as a clone of the base's replica.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -33,7 +33,7 @@ replicate:
   assert.equal(applied.code, 0, applied.stdout + applied.stderr);
   const cloneSends = applied.stdout.split('\n').filter((l) => l.includes('"type":"command"') && l.includes(`"-i","${src}/base@gold"`));
   assert.equal(cloneSends.length, 2, applied.stdout);
-  for (const line of cloneSends) assert.match(line, /"receive","-u","-o","readonly=on","-o","canmount=noauto"/);
+  for (const line of cloneSends) assert.match(line, /"receive","-s","-u","-o","readonly=on","-o","canmount=noauto"/);
   const dst = `${lane.base}/dst/src`;
   for (const m of ['vm1', 'vm2']) {
     assert.equal(await remoteProp(lane, `${dst}/${m}`, 'origin'), `${dst}/base@gold`);

@@ -27,7 +27,7 @@ sources:
 targets:
   t: { host: oz, dataset: "${lane.base}/dst", strip_path: 2, initial: all }
 replicate:
-  - { from: s, to: t }
+  - { from: s, to: t, snapshots: ["s 1", "-s2"] }
 `);
 
   const planned = await zfsync(['plan', '-c', spec, '--json'], { now: T0 });

@@ -93,7 +93,7 @@ replicate:
     const p3 = await zfsync(['plan', '-c', spec], { now: T0 });
     assert.match(p3.stdout, new RegExp(`~ send incremental +oz: ${src} @${day(2)} -> @${day(3)} => ${rep} +\\(-i, 1 snapshot`), p3.stdout);
     const ran = await apply(spec, 'apply from the bookmark');
-    assert.ok(ran.some((a) => a.join(' ') === `zfs send -i ${src}#${day(2)} ${src}@${day(3)}`), JSON.stringify(ran));
+    assert.ok(ran.some((a) => a.join(' ') === `zfs send -L -e -c -i ${src}#${day(2)} ${src}@${day(3)}`), JSON.stringify(ran));
     const left = await remoteSnapshots(lane, src);
     const copy = await remoteSnapshots(lane, rep);
     assert.equal(copy.at(-1)!.name, day(3));

@@ -52,7 +52,7 @@ test('OpenZFS: list -p read, atomic multi-name snapshot, recv -u -o, relay oz ->
   assert.match(human.stdout, /\+ send full\s+oz -> oz2 via local: /);
 
   const dry = await zfsync(['apply', '-c', spec, '--dry-run'], { now: T0 });
-  assert.match(dry.stdout, /oz -> oz2 via local\$ zfs send .*\| zfs receive -u -o readonly=on -o canmount=noauto /);
+  assert.match(dry.stdout, /oz -> oz2 via local\$ zfs send .*\| zfs receive -s -u -o readonly=on -o canmount=noauto /);
   const applied = await zfsync(['apply', '-c', spec, '--auto-approve'], { now: T0 });
   assert.equal(applied.code, 0, applied.stdout + applied.stderr);
   let checked = 0;
