@@ -2,9 +2,11 @@
 // schemas/plan.schema.json, a file in this folder, and one line here (the compiler asks for it).
 import type { Action, ActionKind } from '../types.js';
 import type { KindDef } from './kind.js';
+import { baseKind } from './base.js';
 import { conflictKind } from './conflict.js';
 import { createKind } from './create.js';
 import { destroyKind } from './destroy.js';
+import { rebuildKind } from './rebuild.js';
 import { rollbackKind } from './rollback.js';
 import { sendKind } from './send.js';
 import { setKind } from './set.js';
@@ -20,6 +22,8 @@ const KINDS: { [K in ActionKind]: KindDef<Extract<Action, { kind: K }>> } = {
   conflict: conflictKind,
   destroy: destroyKind,
   set: setKind,
+  base: baseKind,
+  rebuild: rebuildKind,
 };
 
 export function kindOf<A extends Action>(a: A): KindDef<A> {

@@ -12,6 +12,7 @@ import { snapshotName } from './snapshot-names.js';
 import { describeTravel, namedByPair, travelFilter } from './travel.js';
 import { snapshotCommands, snapshotDue } from './snapshots.js';
 import { summarize } from './summary.js';
+import { addRebaseDrafts, planRebase } from '../rebase/plan.js';
 
 export { hasChanges } from './summary.js';
 
@@ -117,6 +118,11 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
     });
     taken.set(source.name, { name, actionId: id });
   }
+
+  // Rebase groups (src/rebase), after the snapshots: `rebase.rebuilding` names the members rebuilt now.
+  const rebase = planRebase(spec, state, now);
+  addRebaseDrafts(rebase.drafts, (a) => b.add(a as NewAction));
+  b.notes.push(...rebase.notes);
 
   // Per target host: datasets that will exist once earlier actions ran, and which action makes them.
   const providers = new Map<string, Map<string, string>>();

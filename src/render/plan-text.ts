@@ -74,6 +74,8 @@ export function summaryLine(s: PlanSummary): string {
   const parts = [`${s.sends} to send`, plural(s.snapshots, 'snapshot'), `${s.creates} to create`];
   if (s.rollbacks) parts.push(`${s.rollbacks} to roll back`);
   if (s.sets) parts.push(`${s.sets} to set`);
+  if (s.bases) parts.push(`${plural(s.bases, 'base')} to build`);
+  if (s.rebuilds) parts.push(`${s.rebuilds} to rebuild`);
   parts.push(`${s.destroys} to destroy`, plural(s.conflicts, 'conflict'));
   return `Plan: ${parts.join(', ')}.`;
 }
@@ -83,7 +85,7 @@ export function groupActions(actions: readonly Action[]): Map<string, Action[]> 
   const groups = new Map<string, Action[]>();
   for (const a of actions) {
     const source = kindOf(a).sourceOf?.(a);
-    const key = source !== undefined ? `source ${source}` : (a.pair ?? '');
+    const key = kindOf(a).headingOf?.(a) ?? (source !== undefined ? `source ${source}` : (a.pair ?? ''));
     let list = groups.get(key);
     if (!list) groups.set(key, (list = []));
     list.push(a);

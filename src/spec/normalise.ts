@@ -36,10 +36,9 @@ export interface RawRebaseGroup {
   datasets: string[];
   keep_originals: 'suffix' | 'destroy';
   suffix: string;
-  /** Added with the rebase issue; optional until the schema has them. */
-  seed?: string;
-  replace?: boolean;
-  rebuild_base?: boolean;
+  seed: string;
+  replace: boolean;
+  rebuild_base: boolean;
 }
 
 interface RawPair {
@@ -103,12 +102,12 @@ function rebaseGroup(raw: RawRebaseGroup, name: string): RebaseSpec {
     name,
     host: raw.host,
     base: { dataset: raw.base.slice(0, at), snapshot: raw.base.slice(at + 1) },
-    seed: raw.seed ?? 'all',
+    seed: raw.seed,
     datasets: [...raw.datasets],
-    replace: raw.replace ?? true,
+    replace: raw.replace,
     keepOriginals: raw.keep_originals,
     suffix: raw.suffix,
-    rebuildBase: raw.rebuild_base ?? false,
+    rebuildBase: raw.rebuild_base,
   };
 }
 
@@ -168,7 +167,6 @@ function unsupportedUses(raw: RawSpec, at: SpecLocator): UnsupportedUse[] {
     if (Object.keys(t.receive.properties).length > 0) paths.push(['targets', name, 'receive', 'properties']);
     if (t.receive.exclude_properties.length > 0) paths.push(['targets', name, 'receive', 'exclude_properties']);
   }
-  if (raw.rebase !== undefined) paths.push(['rebase']);
   return paths
     .map((path) => ({ key: formatPath(path), pos: at.key(path) }))
     .sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);

@@ -17,7 +17,7 @@ export const LEGACY: Capabilities = {
   compressedSend: false,
   largeBlocks: false,
   sendEstimate: false,
-  tools: { zstd: false, lz4: false, gzip: true, mbuffer: false, pv: false, ddProgress: true },
+  tools: { zstd: false, lz4: false, gzip: true, mbuffer: false, pv: false, ddProgress: true, rsync: true },
 };
 
 export const OPENZFS: Capabilities = {
@@ -36,7 +36,7 @@ export const OPENZFS: Capabilities = {
   compressedSend: true,
   largeBlocks: true,
   sendEstimate: true,
-  tools: { zstd: true, lz4: true, gzip: true, mbuffer: true, pv: false, ddProgress: true },
+  tools: { zstd: true, lz4: true, gzip: true, mbuffer: true, pv: false, ddProgress: true, rsync: true },
 };
 
 let guidCounter = 1000n;

@@ -184,7 +184,6 @@ describe('parseSpec: a valid spec', () => {
       [
         '16:7 targets.a.receive.properties',
         '17:7 targets.a.receive.exclude_properties',
-        '21:1 rebase',
       ],
     );
     assert.deepEqual(spec.sources.vms?.retention, { hourly: 24 });
@@ -497,9 +496,19 @@ describe('loadSpec', () => {
       [
         'targets.pool2.receive.properties',
         'targets.pool2.receive.exclude_properties',
-        'rebase',
       ],
     );
+    assert.deepEqual(reference.rebase.golden, {
+      name: 'golden',
+      host: 'local',
+      base: { dataset: 'tank/vm/base', snapshot: 'gold' },
+      seed: 'all',
+      datasets: ['tank/vm/vm*'],
+      replace: true,
+      keepOriginals: 'suffix',
+      suffix: '_pre_rebase',
+      rebuildBase: false,
+    });
   });
 });
 
