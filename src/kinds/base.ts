@@ -28,6 +28,7 @@ export const baseKind: KindDef<BaseAction> = {
         cloneArgv(zfs, snap(member, a.seedSnapshot), clone, { [REBUILD_PROPERTY]: 'seed', readonly: 'on', mountpoint: mountDir(clone) }),
         requireMountedArgv(zfs, [clone, a.dataset]),
         rsyncCopyArgv(mountDir(clone), mountDir(a.dataset), false),
+        umountArgv(zfs, clone),
         destroyArgv(zfs, clone),
         destroyArgv(zfs, snap(member, a.seedSnapshot)),
       );

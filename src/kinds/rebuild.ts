@@ -34,7 +34,7 @@ const STAGE_TEXT: Record<RebuildAction['stage'], string> = {
 export const rebuildKind: KindDef<RebuildAction> = {
   head(a) {
     const where = a.replace ? (a.keepOriginals === 'destroy' ? 'original destroyed' : `original kept as ${a.dataset}${a.suffix}`) : `clone at ${a.dataset}${a.suffix}, original untouched`;
-    const detail = [a.stage === 'start' ? a.reason : STAGE_TEXT[a.stage], `clone of ${a.base}`, where].filter(Boolean).join('; ');
+    const detail = [STAGE_TEXT[a.stage], `clone of ${a.base}`, where].filter(Boolean).join('; ');
     return { symbol: '-/+', verb: 'rebuild', subject: `${a.host}: ${a.dataset}`, detail, tone: 'change' };
   },
   title: (a) => `rebuild ${a.host}: ${a.dataset} as a clone of ${a.base}${a.stage === 'start' ? '' : ` (${a.stage})`}`,
@@ -62,11 +62,15 @@ export function rebuildArgvs(a: RebuildAction, zfs: string): string[][] {
       rsyncCopyArgv(mountDir(source), mountDir(fresh), true),
       verifyArgv(mountDir(source), mountDir(fresh)),
       umountArgv(zfs, fresh),
+      // The source clone is done with: gone before any rename (a clone of the member's snapshot keeps it busy).
+      ...destroySource(zfs, source, true),
+      ...(a.replace ? [] : [destroyArgv(zfs, snap(m, a.snapshot))]),
       carryPropertiesArgv(zfs, m, fresh, ['canmount'], false),
       markArgv(zfs, fresh, verifiedMarker(a.mount)),
     );
   }
-  const sourceOrigin = a.stage === 'start' ? snap(m, a.snapshot) : a.leftoverSource;
+  // A source clone left by an interrupted run (the planned one is gone before the swap).
+  const sourceOrigin = a.stage === 'start' ? undefined : a.leftoverSource;
   if (!a.replace) {
     // The clone takes the suffixed name; the original keeps its name, its data and its snapshots.
     if (at('rename')) argvs.push(renameArgv(zfs, fresh, aside), inheritArgv(zfs, aside, 'mountpoint'), carryPropertiesArgv(zfs, m, aside, CARRIED_LAST, false));
@@ -86,4 +90,9 @@ export function rebuildArgvs(a: RebuildAction, zfs: string): string[][] {
   if (sourceOrigin) argvs.push(destroyArgv(zfs, source));
   if (a.keepOriginals === 'destroy') argvs.push(destroyArgv(zfs, aside, true));
   return argvs;
+}
+
+/** Unmounted first: zfs-fuse calls a just-used mounted clone busy. */
+function destroySource(zfs: string, source: string, mounted: boolean): string[][] {
+  return [...(mounted ? [umountArgv(zfs, source)] : []), destroyArgv(zfs, source)];
 }
