@@ -3,7 +3,7 @@ import type { BaseAction } from '../types.js';
 import { plural } from '../plan/format.js';
 import { BASE_PROPERTY, mountDir, REBUILD_PROPERTY, tempName } from '../rebase/names.js';
 import { snap, snapshotArgv, setPropertyArgv } from '../zfs/commands.js';
-import { cloneArgv, destroyArgv, renameArgv, requireMountedArgv, rsyncCopyArgv, umountArgv } from '../zfs/rebase-commands.js';
+import { cloneArgv, destroyArgv, renameArgv, requireMountedArgv, rsyncCopyArgv, umountTempArgv } from '../zfs/rebase-commands.js';
 import { runOn, type KindDef } from './kind.js';
 
 export const baseKind: KindDef<BaseAction> = {
@@ -28,12 +28,12 @@ export const baseKind: KindDef<BaseAction> = {
         cloneArgv(zfs, snap(member, a.seedSnapshot), clone, { [REBUILD_PROPERTY]: 'seed', readonly: 'on', mountpoint: mountDir(clone) }),
         requireMountedArgv(zfs, [clone, a.dataset]),
         rsyncCopyArgv(mountDir(clone), mountDir(a.dataset), false),
-        umountArgv(zfs, clone),
+        umountTempArgv(zfs, clone),
         destroyArgv(zfs, clone),
         destroyArgv(zfs, snap(member, a.seedSnapshot)),
       );
     }
-    argvs.push(snapshotArgv(zfs, [snap(a.dataset, a.snapshot)], false), umountArgv(zfs, a.dataset), setPropertyArgv(zfs, a.dataset, 'canmount', 'noauto'));
+    argvs.push(snapshotArgv(zfs, [snap(a.dataset, a.snapshot)], false), umountTempArgv(zfs, a.dataset), setPropertyArgv(zfs, a.dataset, 'canmount', 'noauto'));
     return runOn(a.host, argvs);
   },
   headingOf: (a) => `rebase ${a.group}`,

@@ -19,6 +19,7 @@ import {
   requireMountedArgv,
   rsyncCopyArgv,
   umountArgv,
+  umountTempArgv,
   verifyArgv,
 } from '../zfs/rebase-commands.js';
 import { runOn, type KindDef } from './kind.js';
@@ -61,7 +62,7 @@ export function rebuildArgvs(a: RebuildAction, zfs: string): string[][] {
       requireMountedArgv(zfs, [source, fresh]),
       rsyncCopyArgv(mountDir(source), mountDir(fresh), true),
       verifyArgv(mountDir(source), mountDir(fresh)),
-      umountArgv(zfs, fresh),
+      umountTempArgv(zfs, fresh),
       // The source clone is done with: gone before any rename (a clone of the member's snapshot keeps it busy).
       ...destroySource(zfs, source, true),
       ...(a.replace ? [] : [destroyArgv(zfs, snap(m, a.snapshot))]),
@@ -74,7 +75,7 @@ export function rebuildArgvs(a: RebuildAction, zfs: string): string[][] {
   if (!a.replace) {
     // The clone takes the suffixed name; the original keeps its name, its data and its snapshots.
     if (at('rename')) argvs.push(renameArgv(zfs, fresh, aside), inheritArgv(zfs, aside, 'mountpoint'), carryPropertiesArgv(zfs, m, aside, CARRIED_LAST, false));
-    if (at('finish')) argvs.push(clearMarkArgv(zfs, aside), ...(a.mount ? [mountArgv(zfs, aside)] : []));
+    if (at('finish')) argvs.push(...(a.mount ? [mountArgv(zfs, aside)] : []), clearMarkArgv(zfs, aside));
     if (sourceOrigin) argvs.push(destroyArgv(zfs, source), destroyArgv(zfs, sourceOrigin));
     return argvs;
   }
@@ -84,8 +85,10 @@ export function rebuildArgvs(a: RebuildAction, zfs: string): string[][] {
   }
   if (at('rename')) argvs.push(renameArgv(zfs, fresh, m));
   if (at('finish')) {
-    argvs.push(carryMountpointArgv(zfs, aside, m), carryPropertiesArgv(zfs, aside, m, CARRIED_LAST, false), clearMarkArgv(zfs, m));
+    argvs.push(carryMountpointArgv(zfs, aside, m), carryPropertiesArgv(zfs, aside, m, CARRIED_LAST, false));
+    // The marker goes last: until then a resumed plan still knows to mount it.
     if (a.mount) argvs.push(mountArgv(zfs, m));
+    argvs.push(clearMarkArgv(zfs, m));
   }
   if (sourceOrigin) argvs.push(destroyArgv(zfs, source));
   if (a.keepOriginals === 'destroy') argvs.push(destroyArgv(zfs, aside, true));
@@ -94,5 +97,5 @@ export function rebuildArgvs(a: RebuildAction, zfs: string): string[][] {
 
 /** Unmounted first: zfs-fuse calls a just-used mounted clone busy. */
 function destroySource(zfs: string, source: string, mounted: boolean): string[][] {
-  return [...(mounted ? [umountArgv(zfs, source)] : []), destroyArgv(zfs, source)];
+  return [...(mounted ? [umountTempArgv(zfs, source)] : []), destroyArgv(zfs, source)];
 }

@@ -11,8 +11,28 @@ export const cloneArgv = (zfs: string, origin: string, clone: string, props: Rec
   clone,
 ];
 
-export const renameArgv = (zfs: string, from: string, to: string): string[] => [zfs, 'rename', from, to];
+const RETRY_BUSY_SCRIPT = [
+  'i=0',
+  'while :; do',
+  '  err=$("$@" 2>&1) && exit 0',
+  '  case $err in *busy*) ;; *) printf "%s\\n" "$err" >&2; exit 1 ;; esac',
+  '  i=$((i + 1)); [ "$i" -ge 20 ] && { printf "%s\\n" "$err" >&2; exit 1; }',
+  '  sleep 0.5',
+  'done',
+].join('\n');
+
+/**
+ * Retried for up to 10 s while zfs says "dataset is busy": zfs-fuse says so for a while after a
+ * dataset was unmounted. Only for steps on datasets nothing else uses (zfsync's temporary clones,
+ * a member already unmounted): a member in use fails at its unmount, which is never retried.
+ */
+export const retryBusyArgv = (argv: readonly string[]): string[] => ['sh', '-c', RETRY_BUSY_SCRIPT, 'retry-busy', ...argv];
+
+export const renameArgv = (zfs: string, from: string, to: string): string[] => retryBusyArgv([zfs, 'rename', from, to]);
+/** A member's unmount is never retried: busy there means in use, and the rebuild stops before any rename. */
 export const umountArgv = (zfs: string, dataset: string): string[] => [zfs, 'umount', dataset];
+/** zfsync's own temporary clones and base, which nothing else uses. */
+export const umountTempArgv = (zfs: string, dataset: string): string[] => retryBusyArgv(umountArgv(zfs, dataset));
 const MOUNTED_SCRIPT = 'zfs=$1; shift; for d; do [ "$("$zfs" get -H -o value mounted "$d")" = yes ] || { echo "$d is not mounted: refusing to copy into or out of a bare directory" >&2; exit 1; }; done';
 /** Fails unless every dataset is mounted: rsync into an unmounted clone's directory would fill the wrong filesystem. */
 export const requireMountedArgv = (zfs: string, datasets: readonly string[]): string[] => ['sh', '-c', MOUNTED_SCRIPT, 'mounted', zfs, ...datasets];
@@ -22,7 +42,7 @@ const MOUNT_SCRIPT = '[ "$("$1" get -H -o value mounted "$2")" = yes ] || "$1" m
 export const mountArgv = (zfs: string, dataset: string): string[] => ['sh', '-c', MOUNT_SCRIPT, 'mount', zfs, dataset];
 export const inheritArgv = (zfs: string, dataset: string, property: string): string[] => [zfs, 'inherit', property, dataset];
 /** A dataset or one snapshot; `-r` (its snapshots too) only for an original the spec says to destroy or zfsync's own base. */
-export const destroyArgv = (zfs: string, name: string, recursive = false): string[] => [zfs, 'destroy', ...(recursive ? ['-r'] : []), name];
+export const destroyArgv = (zfs: string, name: string, recursive = false): string[] => retryBusyArgv([zfs, 'destroy', ...(recursive ? ['-r'] : []), name]);
 
 const RSYNC_OPTIONS = ['-aHAX', '--inplace', '--no-whole-file', '--checksum', '--numeric-ids'];
 
