@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseSpec } from '../../src/spec/load.js';
 import { plan } from '../../src/plan/planner.js';
+import { parsePlanDocument, planDocument } from '../../src/plan/document.js';
+import { compareActions } from '../../src/plan/verify-saved.js';
+import { fingerprints } from '../../src/state/fingerprint.js';
 import { resolveMembers } from '../../src/rebase/members.js';
 import { planRebase } from '../../src/rebase/plan.js';
 import { BASE_PROPERTY, REBUILD_PROPERTY } from '../../src/rebase/names.js';
@@ -108,6 +111,21 @@ describe('rebase: planning a group', () => {
     assert.equal(p.summary.bases, 1);
     assert.equal(p.summary.rebuilds, 3);
     assert.deepEqual(plan(spec, state, NOW), p);
+  });
+
+  it('a saved plan with base, rebuilds and a conflict passes the plan schema, re-plans identically, and fingerprints the members', () => {
+    const spec = specOf();
+    const h = host().fs('tank/vm/d', { type: 'volume' });
+    const state = withMarkers(h, {});
+    const p = plan(spec, state, NOW);
+    assert.deepEqual(p.actions.map((a) => a.kind), ['base', 'rebuild', 'rebuild', 'rebuild', 'conflict']);
+    const fp = fingerprints(spec, state);
+    assert.ok(fp.local!['tank/vm/a'] && fp.local!['tank/base'] === 'absent' && fp.local!['tank/vm/a_pre_rebase'] === 'absent', JSON.stringify(fp));
+    const doc = parsePlanDocument(JSON.stringify(planDocument(spec, p, fp, NOW)), 'plan.json');
+    assert.deepEqual(compareActions(doc.plan.actions, plan(spec, state, NOW).actions, 'zfsync.yaml'), []);
+    const bad = planDocument(spec, p, fp, NOW);
+    (bad.plan.actions[1] as RebuildAction).base = 'tank/base@gold; rm -rf /';
+    assert.throws(() => parsePlanDocument(JSON.stringify(bad), 'plan.json'));
   });
 });
 
