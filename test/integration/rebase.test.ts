@@ -189,3 +189,30 @@ test('rebase interrupted at every step of the base and of a member: the next app
     assert.match(again.stdout, /No changes/, `stop at ${n}: ${again.stdout}`);
   }
 });
+
+test('a busy member fails its rebuild at the unmount, before anything is renamed; the next apply finishes it', async (t) => {
+  if (!(await requireZfs(t))) return;
+  const { rbb: rb } = await makePools(t, ['rbb']);
+  const m = `${rb}/vm/busy`;
+  await makeMember(m, 1);
+  const before = await tree(m);
+  const guid = await getProp(m, 'guid');
+  const { spec } = await specFile(t, `version: 1\nsources: { none: { datasets: [${rb}/vm] } }\nrebase:\n  g: { base: ${rb}/base@gold, datasets: [${m}] }\n`);
+  const { spawn } = await import('node:child_process');
+  // A process whose working directory is inside the member keeps it busy.
+  const holder = spawn('sleep', ['600'], { cwd: path.join(await getProp(m, 'mountpoint'), 'etc'), stdio: 'ignore' });
+  const a = await zfsync(['apply', '-c', spec, '--auto-approve']).finally(() => holder.kill());
+  await new Promise((r) => holder.once('exit', r));
+  assert.equal(a.code, 1, a.stdout);
+  assert.match(a.stdout, new RegExp(`zfs umount ${m} failed on local`));
+  assert.equal(await getProp(m, 'guid'), guid, 'the original still has its name');
+  assert.equal(await getProp(m, 'mounted'), 'yes');
+  assert.equal(await getProp(`${m}.zfsync-rebase-new`, 'zfsync:rebuild'), 'verified:mount', 'the verified clone waits for the swap');
+  const p = await zfsync(['plan', '-c', spec]);
+  assert.match(p.stdout, /resumes an interrupted rebuild at the swap/);
+  const again = await zfsync(['apply', '-c', spec, '--auto-approve']);
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.equal(await getProp(m, 'origin'), `${rb}/base@gold`);
+  assert.deepEqual(await tree(m), before);
+  assert.deepEqual(await temporaries(rb), []);
+});
