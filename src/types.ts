@@ -201,6 +201,8 @@ export interface HostTools {
   pv: boolean;
   /** GNU `dd status=progress` (coreutils 8.24+), used to count local streams. */
   ddProgress: boolean;
+  /** rsync, which rebase groups copy and verify members with. */
+  rsync: boolean;
 }
 
 export interface Snapshot {
@@ -429,6 +431,8 @@ export interface ConflictAction extends ActionBase {
   kind: 'conflict';
   /** Set for source-level conflicts (a missing root); pair-level ones have `pair`. */
   source?: string;
+  /** Set for a rebase group's conflicts (`rebase.<group>`). */
+  group?: string;
   host: string;
   dataset: string;
   message: string;
@@ -532,9 +536,60 @@ export interface AbortAction extends ActionBase {
   full: boolean;
 }
 
-export type Action = SnapshotAction | CreateAction | SendAction | RollbackAction | ConflictAction | DestroyAction | SetAction | RenameAction | HoldAction | ResumeAction | AbortAction;
 /** The actions that move a stream from a source to a target. */
 export type StreamAction = SendAction | ResumeAction;
+
+/** Rebase: a group's base built from its seed members, then snapshotted (see src/rebase). */
+export interface BaseAction extends ActionBase {
+  kind: 'base';
+  group: string;
+  /** `snapshots.prefix`: names the temporary datasets and snapshots (src/rebase/names.ts). */
+  prefix: string;
+  host: string;
+  dataset: string;
+  snapshot: string;
+  /** Members copied into the base in turn, without --delete: the base holds their union, a later member's file wins. */
+  seeds: string[];
+  /** The fresh snapshot of each seed member the copy reads, destroyed after it. */
+  seedSnapshot: string;
+  /** What happens to a base already there: `destroy` (zfsync's, left half built), `rename` to `<base><suffix>` (rebuild_base). */
+  previous?: 'destroy' | 'rename';
+  suffix: string;
+  /** Leftovers of an interrupted base build (temporary seed clones, seed snapshots as `ds@snap`), destroyed first. */
+  discard: string[];
+}
+
+/** Where an interrupted rebuild resumes: from the beginning, at the swap, at the rename of the clone, or the last steps. */
+export type RebuildStage = 'start' | 'swap' | 'rename' | 'finish' | 'cleanup';
+
+/** Rebase: one member rebuilt as a clone of the group's base snapshot, holding the same data (see src/rebase). */
+export interface RebuildAction extends ActionBase {
+  kind: 'rebuild';
+  group: string;
+  /** `snapshots.prefix`: names the temporary datasets and snapshots (src/rebase/names.ts). */
+  prefix: string;
+  host: string;
+  /** The member. */
+  dataset: string;
+  /** `base@snap`. */
+  base: string;
+  stage: RebuildStage;
+  /** The fresh snapshot of the member the copy reads (stage start). */
+  snapshot: string;
+  replace: boolean;
+  keepOriginals: 'suffix' | 'destroy';
+  suffix: string;
+  /** Mount the rebuilt member at the end (the original was mounted). */
+  mount: boolean;
+  /** The original is mounted now: unmounted before the swap (a busy one fails there, before any rename). */
+  unmount: boolean;
+  /** Leftovers of an interrupted rebuild destroyed first: datasets, then `ds@snap` snapshots. */
+  discard: string[];
+  /** The temporary source clone's origin (`ds@snap`) when it exists at a resumed stage: destroyed at the end. */
+  leftoverSource?: string;
+}
+
+export type Action = SnapshotAction | CreateAction | SendAction | RollbackAction | ConflictAction | DestroyAction | SetAction | RenameAction | HoldAction | ResumeAction | AbortAction | BaseAction | RebuildAction;
 export type ActionKind = Action['kind'];
 
 export interface PlanSummary {
@@ -557,6 +612,9 @@ export interface PlanSummary {
   holds?: number;
   /** Partial receives discarded (`recv -A`); absent when none. */
   aborts?: number;
+  /** Rebase: bases built and members rebuilt; absent when none. */
+  bases?: number;
+  rebuilds?: number;
 }
 
 export interface Plan {

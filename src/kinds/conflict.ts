@@ -7,4 +7,5 @@ export const conflictKind: KindDef<ConflictAction> = {
   steps: () => [],
   count: (s) => void s.conflicts++,
   sourceOf: (a) => a.source,
+  headingOf: (a) => (a.group !== undefined ? `rebase ${a.group}` : undefined),
 };

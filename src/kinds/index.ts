@@ -3,11 +3,13 @@
 import type { Action, ActionKind } from '../types.js';
 import type { KindDef } from './kind.js';
 import { abortKind } from './abort.js';
+import { baseKind } from './base.js';
 import { conflictKind } from './conflict.js';
 import { createKind } from './create.js';
 import { destroyKind } from './destroy.js';
-import { renameKind } from './rename.js';
 import { holdKind } from './hold.js';
+import { rebuildKind } from './rebuild.js';
+import { renameKind } from './rename.js';
 import { resumeKind } from './resume.js';
 import { rollbackKind } from './rollback.js';
 import { sendKind } from './send.js';
@@ -28,6 +30,8 @@ const KINDS: { [K in ActionKind]: KindDef<Extract<Action, { kind: K }>> } = {
   hold: holdKind,
   resume: resumeKind,
   abort: abortKind,
+  base: baseKind,
+  rebuild: rebuildKind,
 };
 
 export function kindOf<A extends Action>(a: A): KindDef<A> {

@@ -26,6 +26,8 @@ export interface KindDef<A extends Action> {
   count(s: PlanSummary, a: A): void;
   /** The `sources.<name>` an action belongs to when it is not a pair's (plans group by it). */
   sourceOf?(a: A): string | undefined;
+  /** A plan heading of its own (`rebase <group>`), for actions that are neither a source's nor a pair's. */
+  headingOf?(a: A): string | undefined;
 }
 
 export const runOn = (host: string, argvs: string[][]): Step[] => argvs.map((argv) => ({ kind: 'run', host, argv }));

@@ -277,6 +277,11 @@ export function permissionNeeds(spec: Spec, opts: { localUser: string }): HostNe
     if (targets.has(t.name)) addTarget(hostBuilder(t.host), t);
   }
 
+  // zfs allow cannot cover a rebase: rsync reads and writes every file of the members (owners, ACLs).
+  for (const g of Object.values(spec.rebase)) {
+    hostBuilder(g.host).warn(`rebase.${g.name} needs root on ${g.host}: it clones, renames, mounts and destroys ${g.base.dataset.split('/')[0]}'s member datasets and copies every file with rsync, which no zfs allow grant covers`);
+  }
+
   const result: HostNeeds[] = [];
   for (const h of Object.values(spec.hosts)) {
     const hb = builders.get(h.name);

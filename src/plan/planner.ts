@@ -17,6 +17,8 @@ import { snapshotCommands, snapshotDue } from './snapshots.js';
 import { summarize } from './summary.js';
 import { cloneRanks, neededOrigins, originOf, rebaseOriginals, rebasedBy } from './clones.js';
 import { plural } from './format.js';
+import { addRebaseDrafts, planRebase } from '../rebase/plan.js';
+import { isTempName } from '../rebase/names.js';
 
 export { hasChanges } from './summary.js';
 
@@ -76,6 +78,11 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
     }
     const hs = hostState(state, source.host);
     const sel = selectDatasets(source, hs, receivingDatasets(spec, source.host));
+    const temporary = sel.datasets.filter((d) => isTempName(d, spec.snapshots.prefix));
+    if (temporary.length > 0) {
+      sel.datasets = sel.datasets.filter((d) => !isTempName(d, spec.snapshots.prefix));
+      b.notes.push(`sources.${source.name}: skips ${plural(temporary.length, 'temporary dataset')} of an unfinished rebase (${temporary.slice(0, 3).join(', ')}${temporary.length > 3 ? ', ...' : ''})`);
+    }
     const originals = rebaseOriginals(sel.datasets, source.datasets, source.host, hs, spec.rebase);
     if (originals.size > 0) {
       sel.datasets = sel.datasets.filter((d) => !originals.has(d));
@@ -127,6 +134,13 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
     });
     taken.set(source.name, { name, actionId: id });
   }
+
+  // Rebase groups (src/rebase), after the snapshots: `rebase.rebuilding` names the members rebuilt now.
+  const rebase = planRebase(spec, state, now);
+  // A rebuild renames datasets a `zfs snapshot -r` of this plan may cover: it waits for the host's snapshots.
+  const snapshotsOn = (host: string) => b.actions.filter((a) => a.kind === 'snapshot' && a.host === host).map((a) => a.id);
+  addRebaseDrafts(rebase.drafts, (a) => b.add({ ...a, dependsOn: [...snapshotsOn(a.host), ...a.dependsOn] } as NewAction));
+  b.notes.push(...rebase.notes);
 
   // Per target host: datasets that will exist once earlier actions ran, and which action makes them.
   const providers = new Map<string, Map<string, string>>();
@@ -185,6 +199,11 @@ export function planWithRetention(spec: Spec, state: State, now: Date, report = 
     if (!mappedHere) mappedTargets.set(target.host, (mappedHere = new Set()));
     for (const { name, targetName } of mapped) {
       mappedHere.add(targetName);
+      // Its snapshots and name change under this plan's rebuild: replicated from the next plan on.
+      if (rebase.rebuilding.get(source.host)?.has(name)) {
+        b.notes.push(`${pairName}: ${name} is rebuilt by a rebase group in this plan; it is replicated from the next plan on`);
+        continue;
+      }
       const src = shs.datasets.get(name)!;
       const tgt = ths.datasets.get(targetName);
       const snaps: PlannedSnapshot[] = src.snapshots.slice();

@@ -77,6 +77,8 @@ export function summaryLine(s: PlanSummary): string {
   if (s.renames) parts.push(`${s.renames} to rename`);
   if (s.holds) parts.push(`${plural(s.holds, 'hold move')}`);
   if (s.aborts) parts.push(`${s.aborts} to abort`);
+  if (s.bases) parts.push(`${plural(s.bases, 'base')} to build`);
+  if (s.rebuilds) parts.push(`${s.rebuilds} to rebuild`);
   parts.push(`${s.destroys} to destroy`, plural(s.conflicts, 'conflict'));
   return `Plan: ${parts.join(', ')}.`;
 }
@@ -86,7 +88,7 @@ export function groupActions(actions: readonly Action[]): Map<string, Action[]> 
   const groups = new Map<string, Action[]>();
   for (const a of actions) {
     const source = kindOf(a).sourceOf?.(a);
-    const key = source !== undefined ? `source ${source}` : (a.pair ?? '');
+    const key = kindOf(a).headingOf?.(a) ?? (source !== undefined ? `source ${source}` : (a.pair ?? ''));
     let list = groups.get(key);
     if (!list) groups.set(key, (list = []));
     list.push(a);

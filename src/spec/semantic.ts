@@ -7,6 +7,7 @@ import { isWithin, targetDatasetFor } from './mapping.js';
 import type { RawRebaseGroup } from './normalise.js';
 import { formatPath, type SpecLocator, type SpecPath } from './positions.js';
 import { didYouMean } from './suggest.js';
+import { checkRebaseGroups } from './rebase-checks.js';
 import { keepsNothing, RULES } from '../retention/buckets.js';
 import { receivePropertyProblems } from './receive-properties.js';
 
@@ -37,6 +38,7 @@ export function semanticProblems(
   }
   checkPairsOverlap(pairs, report);
   checkSnapshotOverlap(spec, at, report);
+  checkRebaseGroups(spec, report);
   return problems;
 }
 

@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import type { Dataset, Spec, State } from '../types.js';
 import { receivingDatasets, selectDatasets } from '../plan/select.js';
 import { targetDatasetFor } from '../spec/mapping.js';
+import { resolveMembers } from '../rebase/members.js';
+import { tempName } from '../rebase/names.js';
 
 export type Fingerprints = Record<string, Record<string, string>>;
 
@@ -49,6 +51,19 @@ function involvedDatasets(spec: Spec, selections: Map<string, { datasets: string
   return out;
 }
 
+/** A rebase group's members (and what their rebuild names), its base: a member that changed since the plan stops a saved plan. */
+function rebaseDatasets(spec: Spec, state: State): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const g of Object.values(spec.rebase)) {
+    const hs = state.hosts[g.host];
+    if (!hs) continue;
+    const prefix = spec.snapshots.prefix;
+    const names = resolveMembers(g, hs, prefix).flatMap((m) => [m, m + g.suffix, ...(['new', 'src', 'seed'] as const).map((r) => tempName(m, prefix, r))]);
+    out.set(g.host, [...(out.get(g.host) ?? []), g.base.dataset, ...names]);
+  }
+  return out;
+}
+
 export function fingerprints(spec: Spec, state: State): Fingerprints {
   const selections = new Map<string, { datasets: string[]; missingRoots: string[] }>();
   for (const source of Object.values(spec.sources)) {
@@ -56,7 +71,13 @@ export function fingerprints(spec: Spec, state: State): Fingerprints {
     if (hs) selections.set(source.name, selectDatasets(source, hs, receivingDatasets(spec, source.host)));
   }
   const out: Fingerprints = {};
-  for (const [host, names] of involvedDatasets(spec, selections)) {
+  const involved = involvedDatasets(spec, selections);
+  for (const [host, names] of rebaseDatasets(spec, state)) {
+    const set = involved.get(host) ?? new Set<string>();
+    for (const n of names) set.add(n);
+    involved.set(host, set);
+  }
+  for (const [host, names] of involved) {
     const hs = state.hosts[host];
     if (!hs) continue; // unreachable: what needs it is a conflict in the plan
     const fp: Record<string, string> = {};

@@ -2,9 +2,11 @@
 // read grows with the selection. Sources: their roots (with descendants unless not recursive);
 // a source selecting by property may find it set anywhere, so its host lists every dataset.
 // Targets: the target root's subtree, and each ancestor on its own (the plan creates missing
-// parents and must know which exist, down to whether the pool does).
+// parents and must know which exist, down to whether the pool does). Rebase groups: the pool of
+// their base, and zfsync's rebase markers as selection-like properties (set locally only).
 import { isWithin } from '../spec/mapping.js';
 import type { Spec } from '../types.js';
+import { BASE_PROPERTY, REBUILD_PROPERTY } from '../rebase/names.js';
 import { ALL_DATASETS, type ListDepth, type ListRoot } from '../zfs/state-read.js';
 
 const RANK: Record<ListDepth, number> = { self: 0, children: 1, tree: 2 };
@@ -57,6 +59,8 @@ export function rootsToRead(spec: Spec): Map<string, ListRoot[]> {
     add(t.host, { name: t.dataset, depth: 'tree' });
     for (const a of ancestors(t.dataset)) add(t.host, { name: a, depth: 'self' });
   }
+  // A rebase group: its whole pool (members, base and every clone of a member must share it).
+  for (const g of Object.values(spec.rebase)) add(g.host, { name: g.base.dataset.split('/')[0]!, depth: 'tree' });
   return new Map([...raw].map(([host, roots]) => [host, mergeRoots(roots)]));
 }
 
@@ -68,6 +72,11 @@ export function propertiesToRead(spec: Spec): Map<string, string[]> {
     let set = out.get(src.host);
     if (!set) out.set(src.host, (set = new Set()));
     set.add(src.property);
+  }
+  for (const g of Object.values(spec.rebase)) {
+    let set = out.get(g.host);
+    if (!set) out.set(g.host, (set = new Set()));
+    set.add(REBUILD_PROPERTY).add(BASE_PROPERTY);
   }
   return new Map([...out].map(([host, props]) => [host, [...props].sort()]));
 }

@@ -11,18 +11,19 @@ export const PROBE_SCRIPT = [
   'echo "@@usage"; "$@" 2>&1',
   'echo "@@props"; "$@" get -? 2>&1',
   'echo "@@tools"',
-  `for t in ${TRANSPORT_TOOLS.join(' ')}; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done`,
+  `for t in ${[...TRANSPORT_TOOLS, 'rsync'].join(' ')}; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done`,
   'dd if=/dev/null of=/dev/null status=progress 2>/dev/null && echo dd-progress',
   'echo "@@end"',
 ].join('\n') + '\n';
 
-export const NO_TOOLS: HostTools = { zstd: false, lz4: false, gzip: false, mbuffer: false, pv: false, ddProgress: false };
+export const NO_TOOLS: HostTools = { zstd: false, lz4: false, gzip: false, mbuffer: false, pv: false, ddProgress: false, rsync: false };
 
 function parseTools(section: string | undefined): HostTools {
   const found = new Set((section ?? '').split('\n').map((l) => l.trim()));
   const tools: HostTools = { ...NO_TOOLS };
   for (const t of TRANSPORT_TOOLS) tools[t] = found.has(t);
   tools.ddProgress = found.has('dd-progress');
+  tools.rsync = found.has('rsync');
   return tools;
 }
 

@@ -18,7 +18,7 @@ export const LEGACY: Capabilities = {
   largeBlocks: false,
   encryption: false,
   sendEstimate: false,
-  tools: { zstd: false, lz4: false, gzip: true, mbuffer: false, pv: false, ddProgress: true },
+  tools: { zstd: false, lz4: false, gzip: true, mbuffer: false, pv: false, ddProgress: true, rsync: true },
 };
 
 export const OPENZFS: Capabilities = {
@@ -38,7 +38,7 @@ export const OPENZFS: Capabilities = {
   largeBlocks: true,
   encryption: true,
   sendEstimate: true,
-  tools: { zstd: true, lz4: true, gzip: true, mbuffer: true, pv: false, ddProgress: true },
+  tools: { zstd: true, lz4: true, gzip: true, mbuffer: true, pv: false, ddProgress: true, rsync: true },
 };
 
 let guidCounter = 1000n;

@@ -19,7 +19,7 @@ describe('parseProbe on OpenZFS 2.3.2 (recorded)', () => {
     for (const k of ['listParsable', 'multiSnapshot', 'receiveNoMount', 'receiveProperties', 'resumable', 'written', 'bookmarks', 'holds', 'rawSend', 'compressedSend', 'largeBlocks', 'sendEstimate', 'encryption'] as const) {
       assert.equal(caps[k], true, k);
     }
-    assert.deepEqual(caps.tools, { zstd: true, lz4: false, gzip: true, mbuffer: true, pv: true, ddProgress: true });
+    assert.deepEqual(caps.tools, { zstd: true, lz4: false, gzip: true, mbuffer: true, pv: true, ddProgress: true, rsync: false });
   });
 
   it('reads 2.3\'s send usage, whose first line wraps (`-R [-X ...]` and `<snapshot>` on the next line)', () => {

@@ -182,7 +182,6 @@ describe('parseSpec: a valid spec', () => {
     assert.deepEqual(
       spec.unsupported.map((u) => `${u.pos.line}:${u.pos.col} ${u.key}`),
       [
-        '21:1 rebase',
       ],
     );
     assert.deepEqual(spec.sources.vms?.retention, { hourly: 24 });
@@ -493,9 +492,19 @@ describe('loadSpec', () => {
     assert.deepEqual(
       reference.unsupported.map((u) => u.key),
       [
-        'rebase',
       ],
     );
+    assert.deepEqual(reference.rebase.golden, {
+      name: 'golden',
+      host: 'local',
+      base: { dataset: 'tank/vm/base', snapshot: 'gold' },
+      seed: 'all',
+      datasets: ['tank/vm/vm*'],
+      replace: true,
+      keepOriginals: 'suffix',
+      suffix: '_pre_rebase',
+      rebuildBase: false,
+    });
   });
 });
 

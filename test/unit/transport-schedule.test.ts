@@ -11,7 +11,7 @@ import type { Action, Capabilities, HostTools, SendAction } from '../../src/type
 import { LEGACY, OPENZFS } from '../helpers/state-builder.js';
 
 const withTools = (caps: Capabilities, tools: Partial<HostTools>): Capabilities => ({ ...caps, tools: { ...caps.tools, ...tools } });
-const NONE: HostTools = { zstd: false, lz4: false, gzip: false, mbuffer: false, pv: false, ddProgress: false };
+const NONE: HostTools = { zstd: false, lz4: false, gzip: false, mbuffer: false, pv: false, ddProgress: false, rsync: false };
 
 describe('transportFor', () => {
   const all = withTools(OPENZFS, { zstd: true, lz4: true, gzip: true, mbuffer: true, ddProgress: true });
