@@ -131,7 +131,7 @@ async function resumesAndConverges(t: TestContext, w: World): Promise<void> {
 test('OpenZFS: the sender killed half-way; the next plan resumes it with zfs send -t', async (t) => {
   const w = await world(t);
   if (!w) return;
-  const run = await applyInterrupted(w, (SIZE_MIB / 3) * MIB, () => killZfs(w.lane, `send ${w.src}@s1`));
+  const run = await applyInterrupted(w, (SIZE_MIB / 3) * MIB, () => killZfs(w.lane, `send .*${w.src}@s1`));
   assert.equal(run.code, 1, run.out);
   assert.match(run.out, /next plan resumes it/);
   await resumesAndConverges(t, w);
@@ -158,7 +158,7 @@ test('OpenZFS: zfsync stopped with SIGTERM half-way (the link cut); it says the 
 test("OpenZFS: a stale token (its snapshot destroyed on the source) is aborted, then the pair converges", async (t) => {
   const w = await world(t);
   if (!w) return;
-  const run = await applyInterrupted(w, (SIZE_MIB / 3) * MIB, () => killZfs(w.lane, `send ${w.src}@s1`));
+  const run = await applyInterrupted(w, (SIZE_MIB / 3) * MIB, () => killZfs(w.lane, `send .*${w.src}@s1`));
   assert.equal(run.code, 1, run.out);
   assert.match(await remoteProp(w.lane, w.dst, 'receive_resume_token'), /^1-/);
   await w.lane.sh(['zfs', 'snapshot', `${w.src}@s2`]);
