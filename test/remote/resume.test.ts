@@ -106,7 +106,8 @@ async function resumesAndConverges(t: TestContext, w: World): Promise<void> {
   const token = await remoteProp(w.lane, w.dst, 'receive_resume_token');
   assert.match(token, /^1-[0-9a-f]+-/, 'the interrupted receive left a token');
   const doc = await planJson(w.spec);
-  assert.deepEqual(doc.plan.actions.map((a) => a.kind), ['resume']);
+  // The pair's base is held after the resume lands (plan/protect.ts).
+  assert.deepEqual(doc.plan.actions.map((a) => a.kind), ['resume', 'hold']);
   const r = doc.plan.actions[0] as ResumeAction;
   assert.equal(r.token, token);
   assert.equal(r.to.name, 's1');
@@ -164,7 +165,7 @@ test("OpenZFS: a stale token (its snapshot destroyed on the source) is aborted, 
   await w.lane.sh(['zfs', 'snapshot', `${w.src}@s2`]);
   await w.lane.sh(['zfs', 'destroy', `${w.src}@s1`]);
   const doc = await planJson(w.spec);
-  assert.deepEqual(doc.plan.actions.map((a) => (a.kind === 'send' ? `send-${a.mode}` : a.kind)), ['abort', 'send-full']);
+  assert.deepEqual(doc.plan.actions.map((a) => (a.kind === 'send' ? `send-${a.mode}` : a.kind)), ['abort', 'send-full', 'hold']);
   const human = await zfsync(['plan', '-c', w.spec]);
   assert.match(human.stdout, /-\/\+ abort partial receive +oz2: \S+ {2}\(discards [\d.]+ MiB received of \S+@s1 \(a full stream: \S+ goes with it\)\)/);
   assert.match(human.stdout, /stale resume token: its snapshot \S+@s1 \(guid \d+\) is no longer on /);
