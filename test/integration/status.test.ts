@@ -47,7 +47,7 @@ replicate:
   const tight = await zfsync(['status', '-c', spec, '--max-lag', '1h'], { now: later });
   assert.equal(tight.code, 1, tight.stdout + tight.stderr);
   assert.match(tight.stderr, new RegExp(`^Error: 2 behind --max-lag 1h: ${src}/vm \\(vms -> backup, lag 2h00m\\); ${src}/vm/vm1 \\(vms -> backup, lag 2h00m\\)$`, 'm'));
-  assert.match(tight.stdout, new RegExp(`^ {2}${src}/vm/vm1 +@zfsync_20261201T100000Z +2h00m +0 +1/2 +1/1 +behind$`, 'm'));
+  assert.match(tight.stdout, new RegExp(`^ {2}${src}/vm/vm1 +@zfsync_20261201T100000Z +2h00m +1 +1/2 +1/1 +behind$`, 'm'));
   assert.match(tight.stdout, /\nStatus: 2 datasets in 1 pair, 2 behind --max-lag 1h, 0 conflicts\.\n$/);
 
   const loose = await zfsync(['status', '-c', spec, '--max-lag', '3h'], { now: later });
