@@ -106,5 +106,5 @@ replicate:
   assert.equal(conflicted.code, 0, conflicted.stderr);
   assert.match(conflicted.stdout, new RegExp(`the key of ${dst}/enc \\(encryptionroot ${dst}/enc, keyformat passphrase, pbkdf2salt \\d+\\) is not the one of ${src}/enc`), conflicted.stdout);
   assert.match(conflicted.stdout, new RegExp(`rename or destroy ${dst}/enc and let zfsync resend it in full`));
-  assert.match(conflicted.stdout, /2 to send, 1 snapshot, 0 to create, 0 to destroy, 1 conflict/, conflicted.stdout);
+  assert.match(conflicted.stdout, /2 to send, 1 snapshot, 0 to create, 2 hold moves, 0 to destroy, 1 conflict/, conflicted.stdout);
 });
