@@ -31,11 +31,6 @@ export class SpecError extends ZfsyncError {
   }
 }
 
-/** The spec uses keys this version accepts but cannot run yet. */
-export class NotSupportedError extends ZfsyncError {
-  override name = 'NotSupportedError';
-}
-
 /** Bad flags or arguments. */
 export class UsageError extends ZfsyncError {
   override name = 'UsageError';

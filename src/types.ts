@@ -23,8 +23,6 @@ export interface Spec {
   replicate: PairSpec[];
   /** Rebase groups by name (`rebase.<name>`); empty when the spec has none. */
   rebase: Record<string, RebaseSpec>;
-  /** Keys the schema accepts but this version cannot run yet. Planning refuses them. */
-  unsupported: UnsupportedUse[];
 }
 
 export interface HostSpec {
@@ -148,12 +146,6 @@ export interface TransportSpec {
   bufferBytes: number;
   /** Bytes per second; undefined for no limit. */
   bandwidthLimit?: number;
-}
-
-export interface UnsupportedUse {
-  /** Dotted key path, e.g. `hosts.nas.ssh`. */
-  key: string;
-  pos: SourcePos;
 }
 
 // ---------------------------------------------------------------- state

@@ -51,7 +51,7 @@ function parse(text: string, file: string, hash: string): Spec {
   if (invalid.length > 0) throw failure(invalid);
 
   const raw = data as RawSpec;
-  const spec = normalise(raw, file, hash, at);
+  const spec = normalise(raw, file, hash);
   const problems = semanticProblems(spec, raw.rebase, at);
   if (problems.length > 0) throw failure(problems);
   return spec;

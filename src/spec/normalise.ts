@@ -1,8 +1,6 @@
 // The validated YAML (snake_case, defaults filled by the schema) into the `Spec` model.
-import type { HostSpec, PairSpec, RebaseSpec, RetentionSpec, SourceSpec, Spec, SshSpec, TargetSpec, TransportSpec, UnsupportedUse } from '../types.js';
+import type { HostSpec, PairSpec, RebaseSpec, RetentionSpec, SourceSpec, Spec, SshSpec, TargetSpec, TransportSpec } from '../types.js';
 import { parseDuration } from './duration.js';
-import type { SpecLocator, SpecPath } from './positions.js';
-import { formatPath } from './positions.js';
 
 interface RawHost {
   ssh?: { host: string; port?: number; user?: string; identity?: string; known_hosts?: string; host_key?: string; connect_timeout: string; ciphers?: string[] };
@@ -146,7 +144,7 @@ function target(raw: RawTarget, name: string): TargetSpec {
   return spec;
 }
 
-export function normalise(raw: RawSpec, file: string, hash: string, at: SpecLocator): Spec {
+export function normalise(raw: RawSpec, file: string, hash: string): Spec {
   const { local, ...others } = raw.hosts;
   return {
     version: 1,
@@ -158,16 +156,5 @@ export function normalise(raw: RawSpec, file: string, hash: string, at: SpecLoca
     targets: mapValues(raw.targets, target),
     replicate: raw.replicate.map((p) => pair(p, raw.sources[p.from])),
     rebase: mapValues(raw.rebase ?? {}, rebaseGroup),
-    unsupported: unsupportedUses(raw, at),
   };
-}
-
-/** Keys the schema accepts that this version cannot act on yet; planning refuses them. */
-function unsupportedUses(raw: RawSpec, at: SpecLocator): UnsupportedUse[] {
-  const paths: SpecPath[] = [];
-  // None today (rebase and receive properties are real now); the archive targets will list theirs here.
-  void raw;
-  return paths
-    .map((path) => ({ key: formatPath(path), pos: at.key(path) }))
-    .sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
 }
