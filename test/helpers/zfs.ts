@@ -82,6 +82,15 @@ export async function requireZfs(t: TestContext): Promise<boolean> {
   return false;
 }
 
+/** Rebase groups copy with rsync: like requireZfs, a missing rsync skips the test, and fails it under CI. */
+export async function requireRsync(t: TestContext): Promise<boolean> {
+  const found = await run('sh', ['-c', 'command -v rsync']).then(() => true, () => false);
+  if (found) return true;
+  if (process.env.CI === 'true' || process.env.CI === '1') throw new Error('rsync not available (required under CI): apt-get install rsync');
+  t.skip('rsync not available: apt-get install rsync');
+  return false;
+}
+
 // ---- machine-wide lock ----------------------------------------------------------------------
 // zfs-fuse can wedge its whole FUSE side (every access to any of its mounts then blocks until
 // the daemon is killed) when two processes create pools and datasets in them at the same time.

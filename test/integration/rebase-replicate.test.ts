@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { hours, specFile, zfsync } from '../helpers/cli.js';
-import { createDatasets, datasetExists, getProp, listSnapshots, makePools, requireZfs, writeFile } from '../helpers/zfs.js';
+import { createDatasets, datasetExists, getProp, listSnapshots, makePools, requireRsync, requireZfs, writeFile } from '../helpers/zfs.js';
 
 const T0 = new Date('2026-11-22T10:00:00Z');
 const COMMON = randomBytes(2 << 20);
 const STAMP = '(?:\\d{4}-\\d\\d-\\d\\dT\\S+Z )?';
 
 test('a rebased group with existing replicas: old replicas moved aside, the base sent once, members as clones', async (t) => {
-  if (!(await requireZfs(t))) return;
+  if (!(await requireZfs(t)) || !(await requireRsync(t))) return;
   const { src, dst } = await makePools(t, ['src', 'dst']);
   const members = ['a', 'b', 'c'];
   for (const [i, m] of members.entries()) {

@@ -11,7 +11,7 @@ import { test, type TestContext } from 'node:test';
 import { run } from '../../src/cli/main.js';
 import { InterruptedError } from '../../src/errors.js';
 import { specFile, zfsync } from '../helpers/cli.js';
-import { createDatasets, getProp, listDatasets, makePools, requireZfs, writeFile, zfs } from '../helpers/zfs.js';
+import { createDatasets, getProp, listDatasets, makePools, requireRsync, requireZfs, writeFile, zfs } from '../helpers/zfs.js';
 
 const COMMON = randomBytes(3 << 20);
 
@@ -75,7 +75,7 @@ async function group(t: TestContext, pool: string, extra: string) {
 }
 
 test('rebase, keep_originals suffix: members become clones of the base with identical content, in less space; a re-run plans nothing', async (t) => {
-  if (!(await requireZfs(t))) return;
+  if (!(await requireZfs(t)) || !(await requireRsync(t))) return;
   const { rb } = await makePools(t, ['rb']);
   const { members, before, spec } = await group(t, rb, '');
   const usedBefore = await used(members);
@@ -109,7 +109,7 @@ test('rebase, keep_originals suffix: members become clones of the base with iden
 });
 
 test('rebase, keep_originals destroy: the pool uses less than before; replace false leaves the originals at their names', async (t) => {
-  if (!(await requireZfs(t))) return;
+  if (!(await requireZfs(t)) || !(await requireRsync(t))) return;
   const { rbd: rb } = await makePools(t, ['rbd']);
   const { members, before, spec } = await group(t, rb, ', keep_originals: destroy');
   const poolBefore = await used([rb]);
@@ -161,7 +161,7 @@ async function applyStoppedAt(spec: string, n: number): Promise<{ code: number; 
 }
 
 test('rebase interrupted at every step of the base and of a member: the next apply converges', async (t) => {
-  if (!(await requireZfs(t))) return;
+  if (!(await requireZfs(t)) || !(await requireRsync(t))) return;
   const { rbk: rb } = await makePools(t, ['rbk']);
   let total = 0;
   for (let n = 1; total === 0 || n <= total; n++) {
@@ -191,7 +191,7 @@ test('rebase interrupted at every step of the base and of a member: the next app
 });
 
 test('a busy member fails its rebuild at the unmount, before anything is renamed; the next apply finishes it', async (t) => {
-  if (!(await requireZfs(t))) return;
+  if (!(await requireZfs(t)) || !(await requireRsync(t))) return;
   const { rbb: rb } = await makePools(t, ['rbb']);
   const m = `${rb}/vm/busy`;
   await makeMember(m, 1);
